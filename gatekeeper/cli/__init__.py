@@ -1,0 +1,112 @@
+"""The ``gatekeeper`` command line: parses options, calls the library, renders.
+
+No business logic lives here. Errors are turned into exit codes in exactly one
+place, :func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from gatekeeper import __version__
+from gatekeeper.cli._app import App
+from gatekeeper.config import load_settings
+from gatekeeper.errors import GatekeeperError
+
+USAGE_EXIT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="gatekeeper")
+@click.option(
+    "--backend",
+    type=click.Choice(["jsonl", "postgres", "auto"]),
+    default=None,
+    help="Incident store backend [env INCIDENT_BACKEND; default jsonl].",
+)
+@click.option("--database-url", default=None, help="PostgreSQL URL [env DATABASE_URL].")
+@click.option(
+    "--store-dir",
+    default=None,
+    help="Directory of the JSONL files [env INCIDENT_JSONL_DIR; default ops/incidents].",
+)
+@click.option(
+    "--artifacts-dir",
+    default=None,
+    help="Artifact files directory [env INCIDENT_ARTIFACTS_DIR; default the store dir].",
+)
+@click.option(
+    "--policy",
+    default=None,
+    help="Policy directory or file [env GATEKEEPER_POLICY; default policies].",
+)
+@click.option(
+    "--agent", default=None, help="Agent acting (permissions, audit) [env GATEKEEPER_AGENT]."
+)
+@click.option(
+    "--keys-file", default=None, help="API keys file for serve [env GATEKEEPER_KEYS_FILE]."
+)
+@click.option(
+    "--now",
+    default=None,
+    metavar="TIMESTAMP",
+    help="Evaluation time, UTC ISO-8601 [env GATEKEEPER_NOW; default the clock].",
+)
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """Release gate for CI/CD pipelines, answered from the incident record.
+
+    Example: gatekeeper --store-dir examples/incidents check --env prod --service checkout
+    """
+    app = App(settings=load_settings(**options))
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _register() -> None:
+    from gatekeeper.cli import incident, store
+
+    for module in (incident, store):
+        cli.add_command(module.command)
+    for name in ("check", "policy", "tool"):
+        try:
+            module = __import__(f"gatekeeper.cli.{name}", fromlist=["command"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gatekeeper.cli.{name}":
+                raise
+            continue
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; the one place errors become exit codes."""
+    try:
+        result = cli.main(args=argv, prog_name="gatekeeper", standalone_mode=False)
+    except GatekeeperError as exc:
+        click.echo(f"gatekeeper: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("gatekeeper: error: aborted", err=True)
+        return 1
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "gatekeeper"
+        click.echo(f"gatekeeper: error: {exc.format_message()} (see '{command} --help')", err=True)
+        return USAGE_EXIT
+    except click.ClickException as exc:
+        click.echo(f"gatekeeper: error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

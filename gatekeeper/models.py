@@ -1,0 +1,189 @@
+"""The incident record: incidents, timeline events, follow-ups and artifacts (SPEC §3).
+
+Records are validated with pydantic as they enter (``extra="forbid"``); inside the
+package code works with these typed, frozen objects.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
+
+from gatekeeper.errors import InvalidInput
+from gatekeeper.timeutil import format_timestamp, parse_timestamp
+
+Severity = Literal["P0", "P1", "P2", "P3", "P4"]
+FollowupPriority = Literal["P0", "P1", "P2", "P3"]
+IncidentStatus = Literal["open", "mitigated", "resolved", "closed"]
+FollowupStatus = Literal["open", "in_progress", "done", "cancelled"]
+ArtifactKind = Literal["md", "json", "txt"]
+
+SEVERITIES: tuple[Severity, ...] = ("P0", "P1", "P2", "P3", "P4")
+ACTIVE_STATUSES: frozenset[str] = frozenset({"open", "mitigated"})
+OPEN_FOLLOWUP_STATUSES: frozenset[str] = frozenset({"open", "in_progress"})
+
+INCIDENT_ID_RE = re.compile(r"^inc_\d{8}_\d{4}_[a-z0-9]{6}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+ARTIFACT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(md|json|txt)$")
+EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def _utc(value: Any) -> datetime:
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO-8601 timestamp string")
+    try:
+        return parse_timestamp(value, field="value")
+    except InvalidInput as exc:
+        # pydantic only collects ValueError; keep the helpful text.
+        raise ValueError(exc.message.removeprefix("value: ")) from None
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """One line naming the first offending field: ``params.severity: Input should be ...``."""
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"]) or "(record)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more)" if more else ""
+    return f"{prefix}{loc}: {message}{suffix}"
+
+
+def _check_incident_id(value: str) -> str:
+    if not INCIDENT_ID_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an incident id; expected inc_YYYYMMDD_HHMM_xxxxxx "
+            "(e.g. inc_20260218_1430_abc123)"
+        )
+    return value
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.fullmatch(value):
+        raise ValueError(f"{value!r} must match {NAME_RE.pattern}")
+    return value
+
+
+def _check_title(value: str) -> str:
+    if not 1 <= len(value) <= 200:
+        raise ValueError("must be 1-200 characters")
+    if _CONTROL_RE.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+UtcDatetime = Annotated[
+    datetime,
+    BeforeValidator(_utc),
+    PlainSerializer(format_timestamp, return_type=str, when_used="json"),
+]
+IncidentId = Annotated[str, AfterValidator(_check_incident_id)]
+ServiceName = Annotated[str, AfterValidator(_check_name)]
+Title = Annotated[str, AfterValidator(_check_title)]
+
+
+class Record(BaseModel):
+    """Base for stored records: strict about unknown fields, immutable once built."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class Incident(Record):
+    id: IncidentId
+    service: ServiceName
+    env: ServiceName
+    severity: Severity
+    status: IncidentStatus = "open"
+    title: Title
+    summary: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    started_at: UtcDatetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    closed_at: UtcDatetime | None = None
+    created_by: str
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class Event(Record):
+    id: str = Field(pattern=r"^evt_[a-z0-9]{16,32}$")
+    incident_id: IncidentId
+    ts: UtcDatetime
+    recorded_at: UtcDatetime
+    type: str = Field(pattern=EVENT_TYPE_RE.pattern)
+    message: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+    actor: str
+
+
+class Artifact(Record):
+    incident_id: IncidentId
+    name: str = Field(pattern=ARTIFACT_NAME_RE.pattern)
+    kind: ArtifactKind
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    created_at: UtcDatetime
+    created_by: str
+
+
+class FollowUp(Record):
+    """A follow-up as folded from its ``followup`` events (see :mod:`gatekeeper.followups`)."""
+
+    followup_id: str
+    incident_id: str
+    title: str
+    owner: str
+    due: UtcDatetime
+    priority: FollowupPriority
+    status: FollowupStatus
+    ticket: str | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    completed_at: UtcDatetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_FOLLOWUP_STATUSES
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Open or in progress and past due, whatever the incident's own status."""
+        return self.is_open and self.due < now
+
+
+def random_suffix(length: int = 6) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def new_incident_id(started_at: datetime) -> str:
+    return f"inc_{started_at.strftime('%Y%m%d_%H%M')}_{random_suffix()}"
+
+
+def new_event_id() -> str:
+    return f"evt_{secrets.token_hex(8)}"
+
+
+def new_followup_id() -> str:
+    return f"fu_{random_suffix(8)}"

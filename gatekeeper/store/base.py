@@ -1,0 +1,146 @@
+"""The incident store contract that every backend implements (SPEC §4).
+
+Backends live one per module beside this file (``jsonl``, ``postgres``, ``auto``)
+and are opened through :func:`gatekeeper.store.open_store`. The same behavioural
+test suite (``tests/store/test_contract.py``) runs against each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from gatekeeper.models import Artifact, Event, FollowUp, Incident
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Filters for :meth:`IncidentStore.list_incidents`; ``None`` means any.
+
+    ``since``/``until`` bound ``started_at`` (inclusive/exclusive). Results are
+    newest first by ``started_at``, then by id, and cut at ``limit``.
+    """
+
+    status: frozenset[str] | None = None
+    service: str | None = None
+    env: str | None = None
+    severity: frozenset[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = 20
+
+    def matches(self, incident: Incident) -> bool:
+        return (
+            (self.status is None or incident.status in self.status)
+            and (self.service is None or incident.service == self.service)
+            and (self.env is None or incident.env == self.env)
+            and (self.severity is None or incident.severity in self.severity)
+            and (self.since is None or incident.started_at >= self.since)
+            and (self.until is None or incident.started_at < self.until)
+        )
+
+
+def newest_first_key(incident: Incident) -> tuple[datetime, str]:
+    return (incident.started_at, incident.id)
+
+
+@dataclass(frozen=True)
+class WriteBatch:
+    """Records written together: all of them or none (one transaction / one lock).
+
+    ``new_incidents`` must not exist yet (else :class:`~gatekeeper.errors.Conflict`);
+    ``updated_incidents`` must exist (else :class:`~gatekeeper.errors.NotFound`).
+    Events and artifacts are appended.
+    """
+
+    new_incidents: tuple[Incident, ...] = ()
+    updated_incidents: tuple[Incident, ...] = ()
+    events: tuple[Event, ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.new_incidents or self.updated_incidents or self.events or self.artifacts)
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """What the gate reads about one service in one environment.
+
+    ``incidents`` holds the service's incidents in ``env`` that are active or
+    started at/after ``since``; ``followups`` their folded follow-ups (whatever
+    the incident's status); ``artifacts`` their artifacts by incident id.
+    """
+
+    service: str
+    env: str
+    incidents: list[Incident] = field(default_factory=list)
+    followups: list[FollowUp] = field(default_factory=list)
+    artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A damaged record found while reading: reported, skipped, never fatal."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: skipped corrupt record ({self.reason})"
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    lines_before: int
+    lines_after: int
+
+
+class IncidentStore(Protocol):
+    """A place incidents, events and artifact metadata are kept."""
+
+    backend: str
+
+    def write(self, batch: WriteBatch, *, upsert: bool = False) -> None:
+        """Write every record of ``batch`` atomically.
+
+        With ``upsert`` (import and journal replay) records that exist already
+        are skipped by id instead of raising, so replaying a batch is idempotent.
+        """
+        ...
+
+    def get_incident(self, incident_id: str) -> Incident:
+        """The latest version of an incident; :class:`NotFound` if there is none."""
+        ...
+
+    def list_incidents(self, query: IncidentFilter) -> list[Incident]: ...
+
+    def events(self, incident_id: str) -> list[Event]:
+        """The incident's timeline in time order (``ts``, ``recorded_at``, id)."""
+        ...
+
+    def artifacts(self, incident_id: str) -> list[Artifact]: ...
+
+    def gate_records(
+        self, env: str, services: Sequence[str], since: datetime
+    ) -> dict[str, ServiceRecord]:
+        """One :class:`ServiceRecord` per requested service, read in one pass."""
+        ...
+
+    def iter_incidents(self) -> Iterator[Incident]: ...
+
+    def iter_events(self) -> Iterator[Event]: ...
+
+    def iter_artifacts(self) -> Iterator[Artifact]: ...
+
+    def info(self) -> dict[str, Any]:
+        """Backend name, location, record counts (and for auto: pending replays)."""
+        ...
+
+    def verify(self) -> list[Problem]: ...
+
+    def compact(self) -> CompactResult: ...
+
+    def close(self) -> None: ...
