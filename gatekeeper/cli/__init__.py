@@ -56,7 +56,7 @@ USAGE_EXIT = 2
     help="Evaluation time, UTC ISO-8601 [env GATEKEEPER_NOW; default the clock].",
 )
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """Release gate for CI/CD pipelines, answered from the incident record.
 
     Example: gatekeeper --store-dir examples/incidents check --env prod --service checkout

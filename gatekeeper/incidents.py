@@ -1,0 +1,292 @@
+"""The incident service: every read and write the CLI and the tool interface make.
+
+It checks permissions (SPEC §5) before touching the store, records the acting
+agent on what it writes, and turns requests into validated records. The CLI and
+``oncall_tool`` are thin fronts over this class, so both behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from gatekeeper.artifacts import prepare_artifact, staged_artifact_file
+from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.followups import DEFAULT_SLA_DAYS, FOLLOWUP_FIELDS, default_due, fold_followups
+from gatekeeper.models import (
+    ACTIVE_STATUSES,
+    Artifact,
+    Event,
+    FollowUp,
+    Incident,
+    describe_validation_error,
+    new_event_id,
+    new_followup_id,
+    new_incident_id,
+)
+from gatekeeper.rbac import Rbac
+from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
+from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
+
+CREATE_FIELDS = ("service", "env", "severity", "title", "started_at", "summary", "labels")
+UPDATABLE_FIELDS = ("status", "severity", "title", "summary", "labels")
+M = TypeVar("M", Incident, Event)
+
+
+@dataclass(frozen=True)
+class IncidentDetails:
+    """An incident with its timeline, folded follow-ups and artifacts."""
+
+    incident: Incident
+    events: list[Event]
+    followups: list[FollowUp]
+    artifacts: list[Artifact]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            **self.incident.to_json_dict(),
+            "events": [e.to_json_dict() for e in self.events],
+            "followups": [f.to_json_dict() for f in self.followups],
+            "artifacts": [a.to_json_dict() for a in self.artifacts],
+        }
+
+
+@dataclass
+class IncidentService:
+    """Permission-checked operations on one store, acting for one agent."""
+
+    store: IncidentStore
+    rbac: Rbac
+    artifacts_dir: Path
+    agent: str | None = None
+    sla_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+
+    # -- reads -------------------------------------------------------------------
+
+    def get(self, incident_id: str) -> IncidentDetails:
+        incident = self.store.get_incident(incident_id)
+        events = self.store.events(incident_id)
+        return IncidentDetails(
+            incident=incident,
+            events=events,
+            followups=fold_followups(events, sla_days=self.sla_days),
+            artifacts=self.store.artifacts(incident_id),
+        )
+
+    def list_incidents(self, query: IncidentFilter) -> list[Incident]:
+        if query.limit is not None and not 1 <= query.limit <= 1000:
+            raise InvalidInput("limit must be between 1 and 1000", where="limit")
+        return self.store.list_incidents(query)
+
+    def stale(self, query: IncidentFilter, *, stale_days: int, now: datetime) -> list[Incident]:
+        """Active incidents whose last event is older than ``stale_days`` (the daily review)."""
+        if stale_days < 1:
+            raise InvalidInput("must be at least 1", where="stale_days")
+        cutoff = now - timedelta(days=stale_days)
+        active = IncidentFilter(
+            status=frozenset(ACTIVE_STATUSES) & (query.status or frozenset(ACTIVE_STATUSES)),
+            service=query.service,
+            env=query.env,
+            severity=query.severity,
+            since=query.since,
+            until=query.until,
+            limit=None,
+        )
+        stale = [i for i in self.store.list_incidents(active) if self._last_activity(i) < cutoff]
+        return stale[: query.limit] if query.limit is not None else stale
+
+    def _last_activity(self, incident: Incident) -> datetime:
+        events = self.store.events(incident.id)
+        return max([incident.updated_at, *(e.ts for e in events)])
+
+    # -- writes ------------------------------------------------------------------
+
+    def create(self, params: Mapping[str, Any], *, now: datetime) -> Incident:
+        """Open an incident from ``service, env, severity, title`` and optional fields."""
+        actor = self.rbac.require(self.agent, "incident_write")
+        _refuse_unknown(params, CREATE_FIELDS)
+        started = parse_timestamp(params.get("started_at") or now, field="started_at")
+        fields = {
+            "status": "open",
+            **params,
+            "id": new_incident_id(started),
+            "started_at": started,
+            "created_at": now,
+            "updated_at": now,
+            "created_by": actor,
+        }
+        incident = _validated(Incident, fields)
+        if incident.status != "open":
+            raise InvalidInput("a new incident starts open", where="status")
+        event = self._event(
+            incident.id,
+            "status_change",
+            "incident opened",
+            now,
+            ts=started,
+            meta={"from": None, "to": "open"},
+        )
+        self.store.write(WriteBatch(new_incidents=(incident,), events=(event,)))
+        return incident
+
+    def update(self, incident_id: str, changes: Mapping[str, Any], *, now: datetime) -> Incident:
+        """Change status, severity, title, summary or labels; status changes are events."""
+        self.rbac.require(self.agent, "incident_write")
+        _refuse_unknown(changes, UPDATABLE_FIELDS)
+        current = self.store.get_incident(incident_id)
+        merged = {**current.model_dump(), **changes, "updated_at": now}
+        status = changes.get("status", current.status)
+        if status != current.status:
+            merged.update(_status_timestamps(current, str(status), now))
+        incident = _validated(Incident, merged)
+        events: tuple[Event, ...] = ()
+        if incident.status != current.status:
+            message = f"status {current.status} -> {incident.status}"
+            meta = {"from": current.status, "to": incident.status}
+            events = (self._event(incident_id, "status_change", message, now, meta=meta),)
+        self.store.write(WriteBatch(updated_incidents=(incident,), events=events))
+        return incident
+
+    def append_event(
+        self,
+        incident_id: str,
+        *,
+        type: str,
+        message: str = "",
+        meta: Mapping[str, Any] | None = None,
+        ts: str | datetime | None = None,
+        now: datetime,
+    ) -> Event:
+        self.rbac.require(self.agent, "incident_write")
+        if type == "followup":
+            raise InvalidInput("use the follow-up actions to add follow-ups", where="type")
+        self.store.get_incident(incident_id)
+        when = parse_timestamp(ts, field="ts") if ts is not None else now
+        event = self._event(incident_id, type, message, now, ts=when, meta=dict(meta or {}))
+        self.store.write(WriteBatch(events=(event,)))
+        return event
+
+    def attach_artifact(
+        self, incident_id: str, name: str, content: bytes, *, now: datetime
+    ) -> Artifact:
+        """Validate, stage the file, record metadata and an event, then publish the file."""
+        actor = self.rbac.require(self.agent, "incident_write")
+        artifact = prepare_artifact(incident_id, name, content, created_at=now, created_by=actor)
+        self.store.get_incident(incident_id)
+        event = self._event(
+            incident_id,
+            "artifact",
+            f"attached {name}",
+            now,
+            meta={"name": name, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes},
+        )
+        with staged_artifact_file(self.artifacts_dir, artifact, content):
+            self.store.write(WriteBatch(artifacts=(artifact,), events=(event,)))
+        return artifact
+
+    def add_followup(
+        self, incident_id: str, params: Mapping[str, Any], *, now: datetime
+    ) -> FollowUp:
+        """Record a follow-up; ``due`` defaults to now + the SLA days of its priority."""
+        self.rbac.require(self.agent, "incident_write")
+        meta = _followup_meta(params, required=("title", "owner"))
+        meta.setdefault("priority", "P2")
+        meta.setdefault("status", "open")
+        if "due" not in meta:
+            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days))
+        followup_id = new_followup_id()
+        return self._write_followup(incident_id, followup_id, meta, now, "follow-up added")
+
+    def update_followup(
+        self, incident_id: str, followup_id: str, params: Mapping[str, Any], *, now: datetime
+    ) -> FollowUp:
+        self.rbac.require(self.agent, "incident_write")
+        meta = _followup_meta(params, required=())
+        if not meta:
+            raise InvalidInput("nothing to update", where="params")
+        existing = {f.followup_id for f in self.get(incident_id).followups}
+        if followup_id not in existing:
+            raise NotFound("no such follow-up", where=f"{incident_id}/{followup_id}")
+        return self._write_followup(incident_id, followup_id, meta, now, "follow-up updated")
+
+    def _write_followup(
+        self, incident_id: str, followup_id: str, meta: dict[str, Any], now: datetime, message: str
+    ) -> FollowUp:
+        self.store.get_incident(incident_id)
+        event = self._event(
+            incident_id, "followup", message, now, meta={"followup_id": followup_id, **meta}
+        )
+        self.store.write(WriteBatch(events=(event,)))
+        folded = fold_followups(self.store.events(incident_id), sla_days=self.sla_days)
+        return next(f for f in folded if f.followup_id == followup_id)
+
+    def _event(
+        self,
+        incident_id: str,
+        type: str,
+        message: str,
+        now: datetime,
+        *,
+        ts: datetime | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Event:
+        return _validated(
+            Event,
+            {
+                "id": new_event_id(),
+                "incident_id": incident_id,
+                "ts": ts or now,
+                "recorded_at": now,
+                "type": type,
+                "message": message,
+                "meta": meta or {},
+                "actor": self.agent,
+            },
+        )
+
+
+def _validated(model: type[M], data: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from None
+
+
+def _refuse_unknown(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"unknown field; expected one of {', '.join(allowed)}", where=unknown[0])
+
+
+def _status_timestamps(current: Incident, status: str, now: datetime) -> dict[str, Any]:
+    """Set ``resolved_at``/``closed_at`` on the way forward, clear them on reopening."""
+    stamps: dict[str, Any] = {}
+    if status in ("resolved", "closed"):
+        stamps["resolved_at"] = current.resolved_at or now
+    else:
+        stamps["resolved_at"] = None
+    stamps["closed_at"] = (current.closed_at or now) if status == "closed" else None
+    return stamps
+
+
+def _followup_meta(params: Mapping[str, Any], *, required: tuple[str, ...]) -> dict[str, Any]:
+    _refuse_unknown(params, FOLLOWUP_FIELDS)
+    meta = {k: v for k, v in params.items() if v is not None}
+    for name in required:
+        if not isinstance(meta.get(name), str) or not meta[name].strip():
+            raise InvalidInput("required", where=name)
+    for name in ("title", "owner", "ticket"):
+        if name in meta and not isinstance(meta[name], str):
+            raise InvalidInput("must be a string", where=name)
+    if "priority" in meta and meta["priority"] not in DEFAULT_SLA_DAYS:
+        raise InvalidInput("must be one of P0, P1, P2, P3", where="priority")
+    if "status" in meta and meta["status"] not in ("open", "in_progress", "done", "cancelled"):
+        raise InvalidInput("must be one of open, in_progress, done, cancelled", where="status")
+    if "due" in meta:
+        meta["due"] = format_timestamp(parse_due(meta["due"]))
+    return meta
