@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,6 +14,9 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.store import IncidentStore, open_store
 from gatekeeper.timeutil import parse_timestamp
+
+if TYPE_CHECKING:
+    from gatekeeper.incidents import IncidentService
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +36,18 @@ class App:
         if self._store is None:
             self._store = open_store(self.settings)
         return self._store
+
+    def incidents(self) -> IncidentService:
+        """The permission-checked incident service, acting for ``--agent``."""
+        from gatekeeper.incidents import IncidentService
+        from gatekeeper.rbac import load_rbac
+
+        return IncidentService(
+            store=self.store(),
+            rbac=load_rbac(self.settings.policy),
+            artifacts_dir=self.settings.artifacts_dir,
+            agent=self.settings.agent,
+        )
 
     def close(self) -> None:
         if self._store is not None:
