@@ -116,7 +116,7 @@ class JsonlIncidentStore:
             return
         path = self.directory / name
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StoreUnavailable(
                 f"cannot open for writing: {exc.strerror}", where=str(path)

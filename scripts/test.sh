@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command (README "Quick start", and what .ci/run calls).
+# Installs what the tests need into .venv, makes sure PostgreSQL is up, then runs
+# every check: ruff (lint + format), mypy --strict, pytest with branch coverage.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k jsonl -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+bash scripts/ensure-postgres.sh
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy gatekeeper
+.venv/bin/python -m pytest --cov --cov-report=term-missing:skip-covered "$@"
