@@ -20,6 +20,7 @@ from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.followups import DEFAULT_SLA_DAYS, FOLLOWUP_FIELDS, default_due, fold_followups
 from gatekeeper.models import (
     ACTIVE_STATUSES,
+    INCIDENT_ID_RE,
     Artifact,
     Event,
     FollowUp,
@@ -69,7 +70,7 @@ class IncidentService:
     # -- reads -------------------------------------------------------------------
 
     def get(self, incident_id: str) -> IncidentDetails:
-        incident = self.store.get_incident(incident_id)
+        incident = self._incident(incident_id)
         events = self.store.events(incident_id)
         return IncidentDetails(
             incident=incident,
@@ -138,7 +139,9 @@ class IncidentService:
         """Change status, severity, title, summary or labels; status changes are events."""
         self.rbac.require(self.agent, "incident_write")
         _refuse_unknown(changes, UPDATABLE_FIELDS)
-        current = self.store.get_incident(incident_id)
+        if not changes:
+            raise InvalidInput("nothing to update", where="params")
+        current = self._incident(incident_id)
         merged = {**current.model_dump(), **changes, "updated_at": now}
         status = changes.get("status", current.status)
         if status != current.status:
@@ -165,7 +168,7 @@ class IncidentService:
         self.rbac.require(self.agent, "incident_write")
         if type == "followup":
             raise InvalidInput("use the follow-up actions to add follow-ups", where="type")
-        self.store.get_incident(incident_id)
+        self._incident(incident_id)
         when = parse_timestamp(ts, field="ts") if ts is not None else now
         event = self._event(incident_id, type, message, now, ts=when, meta=dict(meta or {}))
         self.store.write(WriteBatch(events=(event,)))
@@ -176,8 +179,9 @@ class IncidentService:
     ) -> Artifact:
         """Validate, stage the file, record metadata and an event, then publish the file."""
         actor = self.rbac.require(self.agent, "incident_write")
+        _check_incident_id(incident_id)
         artifact = prepare_artifact(incident_id, name, content, created_at=now, created_by=actor)
-        self.store.get_incident(incident_id)
+        self._incident(incident_id)
         event = self._event(
             incident_id,
             "artifact",
@@ -217,13 +221,16 @@ class IncidentService:
     def _write_followup(
         self, incident_id: str, followup_id: str, meta: dict[str, Any], now: datetime, message: str
     ) -> FollowUp:
-        self.store.get_incident(incident_id)
+        self._incident(incident_id)
         event = self._event(
             incident_id, "followup", message, now, meta={"followup_id": followup_id, **meta}
         )
         self.store.write(WriteBatch(events=(event,)))
         folded = fold_followups(self.store.events(incident_id), sla_days=self.sla_days)
         return next(f for f in folded if f.followup_id == followup_id)
+
+    def _incident(self, incident_id: str) -> Incident:
+        return self.store.get_incident(_check_incident_id(incident_id))
 
     def _event(
         self,
@@ -255,6 +262,17 @@ def _validated(model: type[M], data: Mapping[str, Any]) -> M:
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
+
+
+def _check_incident_id(incident_id: str) -> str:
+    # The store would only say "no such incident"; a malformed id deserves the format.
+    if not INCIDENT_ID_RE.fullmatch(incident_id):
+        raise InvalidInput(
+            f"{incident_id!r} is not an incident id; expected inc_YYYYMMDD_HHMM_xxxxxx "
+            "(e.g. inc_20260218_1430_abc123)",
+            where="incident_id",
+        )
+    return incident_id
 
 
 def _refuse_unknown(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
