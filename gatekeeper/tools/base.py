@@ -1,0 +1,71 @@
+"""What every tool is made of: typed actions, their parameter models, a context.
+
+A tool is a named set of actions. Each action declares a pydantic model for its
+``params`` (unknown fields forbidden, no type coercion) and a function that gets
+the validated params and a :class:`ToolContext`. Adding a tool means one new
+module building a :class:`Tool` and one line in :data:`gatekeeper.tools.TOOLS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from gatekeeper.incidents import IncidentService
+from gatekeeper.store import IncidentStore
+
+
+class Params(BaseModel):
+    """Base of every action's params: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+P = TypeVar("P", bound=Params)
+Result = dict[str, Any]
+Handler = Callable[["ToolContext", P], Result]
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What an action may use: the store, the agent's incident service, the time."""
+
+    store: IncidentStore
+    incidents: IncidentService
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Action(Generic[P]):
+    """One action of a tool; ``writes`` marks actions that need write permission."""
+
+    name: str
+    params: type[P]
+    run: Handler[P]
+    writes: bool
+    summary: str
+
+
+@dataclass
+class Tool:
+    """A named set of actions, filled in with the :meth:`action` decorator."""
+
+    name: str
+    description: str
+    actions: dict[str, Action[Any]] = field(default_factory=dict)
+
+    def action(
+        self, name: str, params: type[P], *, writes: bool
+    ) -> Callable[[Handler[P]], Handler[P]]:
+        """Register the decorated function as action ``name`` taking ``params``."""
+
+        def register(run: Handler[P]) -> Handler[P]:
+            summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
+            self.actions[name] = Action(name, params, run, writes, summary)
+            return run
+
+        return register

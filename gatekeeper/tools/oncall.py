@@ -1,0 +1,218 @@
+"""``oncall_tool``: incidents, timelines, artifacts and follow-ups for agents (SPEC §6).
+
+Every action is a thin front over :class:`~gatekeeper.incidents.IncidentService`
+(which checks permissions) or :func:`~gatekeeper.summary.followup_summary`, so an
+agent and a person at the CLI get the same behaviour.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from gatekeeper.errors import InvalidInput
+from gatekeeper.models import (
+    EVENT_TYPE_RE,
+    FollowupPriority,
+    FollowupStatus,
+    IncidentId,
+    IncidentStatus,
+    ServiceName,
+    Severity,
+    Title,
+    UtcDatetime,
+)
+from gatekeeper.store import IncidentFilter
+from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
+from gatekeeper.timeutil import parse_due
+from gatekeeper.tools.base import Params, Result, Tool, ToolContext
+
+TOOL = Tool("oncall_tool", "Incidents, their timelines, artifacts and follow-ups.")
+
+
+def _as_list(value: Any) -> Any:
+    # Agents naturally send "status": "open" for one value; accept it as a list of one.
+    return [value] if isinstance(value, str) else value
+
+
+def _due(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("expected a date (YYYY-MM-DD) or an ISO-8601 timestamp string")
+    try:
+        return parse_due(value, field="value")
+    except InvalidInput as exc:
+        raise ValueError(exc.message.removeprefix("value: ")) from None
+
+
+Due = Annotated[datetime, BeforeValidator(_due)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+# -- incidents -------------------------------------------------------------------------
+
+
+class CreateParams(Params):
+    service: ServiceName
+    env: ServiceName
+    severity: Severity
+    title: Title
+    started_at: UtcDatetime | None = None
+    summary: Text | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+@TOOL.action("incident_create", CreateParams, writes=True)
+def incident_create(ctx: ToolContext, params: CreateParams) -> Result:
+    """Open an incident; ``started_at`` defaults to now."""
+    incident = ctx.incidents.create(params.model_dump(exclude_none=True), now=ctx.now)
+    return incident.to_json_dict()
+
+
+class GetParams(Params):
+    incident_id: IncidentId
+
+
+@TOOL.action("incident_get", GetParams, writes=False)
+def incident_get(ctx: ToolContext, params: GetParams) -> Result:
+    """One incident with its events, folded follow-ups and artifacts."""
+    return ctx.incidents.get(params.incident_id).to_json_dict()
+
+
+class ListParams(Params):
+    status: Annotated[list[IncidentStatus], BeforeValidator(_as_list)] | None = None
+    service: ServiceName | None = None
+    env: ServiceName | None = None
+    severity: Annotated[list[Severity], BeforeValidator(_as_list)] | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
+    limit: int = Field(default=20, ge=1, le=1000)
+
+
+@TOOL.action("incident_list", ListParams, writes=False)
+def incident_list(ctx: ToolContext, params: ListParams) -> Result:
+    """Incidents matching every given filter, newest ``started_at`` first."""
+    query = IncidentFilter(
+        status=frozenset(params.status) if params.status else None,
+        service=params.service,
+        env=params.env,
+        severity=frozenset(params.severity) if params.severity else None,
+        since=params.since,
+        until=params.until,
+        limit=params.limit,
+    )
+    incidents = ctx.incidents.list_incidents(query)
+    return {"incidents": [i.to_json_dict() for i in incidents], "count": len(incidents)}
+
+
+class UpdateParams(Params):
+    incident_id: IncidentId
+    status: IncidentStatus | None = None
+    severity: Severity | None = None
+    title: Title | None = None
+    summary: Text | None = None
+    labels: dict[str, str] | None = None
+
+
+@TOOL.action("incident_update", UpdateParams, writes=True)
+def incident_update(ctx: ToolContext, params: UpdateParams) -> Result:
+    """Change the fields given; a status change is also recorded as an event."""
+    changes = params.model_dump(exclude_unset=True, exclude={"incident_id"})
+    return ctx.incidents.update(params.incident_id, changes, now=ctx.now).to_json_dict()
+
+
+class AppendEventParams(Params):
+    incident_id: IncidentId
+    type: str = Field(pattern=EVENT_TYPE_RE.pattern)
+    message: str = Field(max_length=10_000)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    ts: UtcDatetime | None = None
+
+
+@TOOL.action("incident_append_event", AppendEventParams, writes=True)
+def incident_append_event(ctx: ToolContext, params: AppendEventParams) -> Result:
+    """Append a timeline event; ``ts`` (when it happened) defaults to now."""
+    event = ctx.incidents.append_event(
+        params.incident_id,
+        type=params.type,
+        message=params.message,
+        meta=params.meta,
+        ts=params.ts,
+        now=ctx.now,
+    )
+    return event.to_json_dict()
+
+
+class AttachArtifactParams(Params):
+    incident_id: IncidentId
+    name: str
+    content: str
+
+
+@TOOL.action("incident_attach_artifact", AttachArtifactParams, writes=True)
+def incident_attach_artifact(ctx: ToolContext, params: AttachArtifactParams) -> Result:
+    """Store ``content`` (text, at most 2 MiB as UTF-8) as an artifact of the incident."""
+    content = params.content.encode("utf-8")
+    artifact = ctx.incidents.attach_artifact(params.incident_id, params.name, content, now=ctx.now)
+    return artifact.to_json_dict()
+
+
+# -- follow-ups ------------------------------------------------------------------------
+
+
+class FollowupsSummaryParams(Params):
+    service: ServiceName
+    env: ServiceName
+    window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=1, le=MAX_WINDOW_DAYS)
+
+
+@TOOL.action("incident_followups_summary", FollowupsSummaryParams, writes=False)
+def incident_followups_summary(ctx: ToolContext, params: FollowupsSummaryParams) -> Result:
+    """Active incidents by severity, open and overdue follow-ups of a service in an env."""
+    summary = followup_summary(
+        ctx.store,
+        service=params.service,
+        env=params.env,
+        window_days=params.window_days,
+        now=ctx.now,
+    )
+    return summary.to_json_dict()
+
+
+class FollowupAddParams(Params):
+    incident_id: IncidentId
+    title: Title
+    owner: Name
+    due: Due | None = None
+    priority: FollowupPriority | None = None
+    ticket: Name | None = None
+
+
+@TOOL.action("followup_add", FollowupAddParams, writes=True)
+def followup_add(ctx: ToolContext, params: FollowupAddParams) -> Result:
+    """Add a follow-up; ``due`` defaults to now plus the SLA days of its priority."""
+    fields = params.model_dump(exclude_none=True, exclude={"incident_id"})
+    return ctx.incidents.add_followup(params.incident_id, fields, now=ctx.now).to_json_dict()
+
+
+class FollowupUpdateParams(Params):
+    incident_id: IncidentId
+    followup_id: Name
+    title: Title | None = None
+    owner: Name | None = None
+    due: Due | None = None
+    priority: FollowupPriority | None = None
+    status: FollowupStatus | None = None
+    ticket: Name | None = None
+
+
+@TOOL.action("followup_update", FollowupUpdateParams, writes=True)
+def followup_update(ctx: ToolContext, params: FollowupUpdateParams) -> Result:
+    """Change the fields given; status ``done`` stamps ``completed_at``."""
+    fields = params.model_dump(exclude_none=True, exclude={"incident_id", "followup_id"})
+    followup = ctx.incidents.update_followup(
+        params.incident_id, params.followup_id, fields, now=ctx.now
+    )
+    return followup.to_json_dict()
