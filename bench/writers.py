@@ -1,0 +1,99 @@
+"""Concurrent writers: 8 processes appending events through the store's write path,
+against the baseline of one plain-Python loop appending fsync'd lines to a file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.models import Event, Incident, new_event_id
+from gatekeeper.store import WriteBatch
+from gatekeeper.store.jsonl import JsonlIncidentStore, encode
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+INCIDENT = Incident(
+    id="inc_20260601_0000_bench1",
+    service="svc-000",
+    env="prod",
+    severity="P1",
+    title="bench",
+    started_at=NOW,
+    created_at=NOW,
+    updated_at=NOW,
+    created_by="helion",
+)
+
+
+def _event(n: int) -> Event:
+    return Event(
+        id=new_event_id(),
+        incident_id=INCIDENT.id,
+        ts=NOW,
+        recorded_at=NOW,
+        type="note",
+        message=f"note {n}",
+        actor="helion",
+    )
+
+
+def _writer(directory: str, count: int, ready: Any, go: Any) -> None:
+    store = JsonlIncidentStore(directory)
+    events = [_event(n) for n in range(count)]
+    ready.release()
+    go.wait()
+    for event in events:
+        store.write(WriteBatch(events=(event,)))
+
+
+def plain_appends(path: Path, count: int) -> float:
+    """Records/s of the simplest durable loop: append a line, flush, fsync."""
+    lines = [encode(_event(n)) for n in range(count)]
+    start = time.perf_counter()
+    with path.open("ab") as handle:
+        for line in lines:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return count / (time.perf_counter() - start)
+
+
+def concurrent_writers(directory: Path, writers: int, per_writer: int) -> float:
+    JsonlIncidentStore(directory).write(WriteBatch(new_incidents=(INCIDENT,)))
+    ctx = multiprocessing.get_context("spawn")
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [
+        ctx.Process(target=_writer, args=(str(directory), per_writer, ready, go))
+        for _ in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.acquire()  # every writer has started and built its records
+    start = time.perf_counter()
+    go.set()
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - start
+    written = sum(1 for _ in (directory / "events.jsonl").open("rb"))
+    assert written == writers * per_writer, f"lost records: {written}"
+    return written / elapsed
+
+
+def compare_writers(writers: int = 8, per_writer: int = 200) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = plain_appends(Path(tmp) / "plain.jsonl", writers * per_writer)
+        ours = concurrent_writers(Path(tmp) / "store", writers, per_writer)
+    print(f"\nwriters: plain single-writer fsync loop {base:8.0f} records/s")
+    print(
+        f"writers: {writers} gatekeeper processes     {ours:8.0f} records/s "
+        f"({ours / base:.2f}x the baseline; process start-up included)"
+    )
+
+
+if __name__ == "__main__":
+    compare_writers()
