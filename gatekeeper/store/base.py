@@ -7,11 +7,12 @@ test suite (``tests/store/test_contract.py``) runs against each of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
 
 
@@ -78,6 +79,52 @@ class ServiceRecord:
     incidents: list[Incident] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+
+
+def latest_artifacts(artifacts: Iterable[Artifact]) -> list[Artifact]:
+    """The current metadata of each artifact: the last record per (incident, name).
+
+    Attaching under an existing name replaces the file, so only the last
+    record describes bytes that still exist. Ordered by creation time, then name.
+    """
+    latest: dict[tuple[str, str], Artifact] = {}
+    for artifact in artifacts:
+        latest[(artifact.incident_id, artifact.name)] = artifact
+    return sorted(latest.values(), key=lambda a: (a.created_at, a.name))
+
+
+def service_records(
+    env: str,
+    services: Sequence[str],
+    incidents: Sequence[Incident],
+    events: Iterable[Event],
+    artifacts: Iterable[Artifact],
+) -> dict[str, ServiceRecord]:
+    """Group what a backend read for ``gate_records`` into one record per service.
+
+    ``incidents`` must already be the relevant ones; ``events`` may hold any
+    type (only follow-ups are folded); ``artifacts`` may hold old versions.
+    """
+    followups = fold_followups(events)
+    current = latest_artifacts(artifacts)
+    out: dict[str, ServiceRecord] = {}
+    for service in services:
+        mine = sorted(
+            (i for i in incidents if i.service == service), key=newest_first_key, reverse=True
+        )
+        ids = {i.id for i in mine}
+        by_incident: dict[str, list[Artifact]] = {}
+        for artifact in current:
+            if artifact.incident_id in ids:
+                by_incident.setdefault(artifact.incident_id, []).append(artifact)
+        out[service] = ServiceRecord(
+            service=service,
+            env=env,
+            incidents=mine,
+            followups=[f for f in followups if f.incident_id in ids],
+            artifacts=by_incident,
+        )
+    return out
 
 
 @dataclass(frozen=True)

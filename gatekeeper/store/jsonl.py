@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
-from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store.base import (
     CompactResult,
@@ -29,14 +28,19 @@ from gatekeeper.store.base import (
     Problem,
     ServiceRecord,
     WriteBatch,
+    latest_artifacts,
     newest_first_key,
+    service_records,
 )
+from gatekeeper.store.fileio import append_lines, atomic_write, fsync_directory
 from gatekeeper.store.locking import exclusive_lock
 
 INCIDENTS = "incidents.jsonl"
 EVENTS = "events.jsonl"
 ARTIFACTS = "artifacts.jsonl"
 LOCK = ".lock"
+
+__all__ = ["JsonlIncidentStore", "append_lines", "atomic_write", "encode", "fsync_directory"]
 
 R = TypeVar("R", bound=Record)
 ProblemSink = Callable[[Problem], None]
@@ -74,9 +78,7 @@ class JsonlIncidentStore:
             artifacts: Sequence[Artifact] = batch.artifacts
             if upsert:
                 events = self._missing(EVENTS, Event, events, lambda e: e.id)
-                artifacts = self._missing(
-                    ARTIFACTS, Artifact, artifacts, lambda a: f"{a.incident_id}/{a.name}/{a.sha256}"
-                )
+                artifacts = self._fresh_artifacts(artifacts)
             self._append(INCIDENTS, incidents)
             self._append(EVENTS, events)
             self._append(ARTIFACTS, artifacts)
@@ -97,7 +99,7 @@ class JsonlIncidentStore:
             current = stored.get(incident.id)
             if current is None and not upsert:
                 raise NotFound("no such incident", where=incident.id)
-            if upsert and current is not None and current.updated_at >= incident.updated_at:
+            if upsert and current is not None and _is_stale(incident, current):
                 continue
             out.append(incident)
         return out
@@ -110,32 +112,24 @@ class JsonlIncidentStore:
         seen = {key(r) for r in self._records(name, model)}
         return [r for r in records if key(r) not in seen]
 
+    def _fresh_artifacts(self, artifacts: Sequence[Artifact]) -> list[Artifact]:
+        """For upsert: the artifacts not already stored in this or a newer version."""
+        if not artifacts:
+            return []
+        needles = [a.incident_id.encode() for a in artifacts]
+        stored = {
+            (a.incident_id, a.name): a
+            for a in latest_artifacts(self._records(ARTIFACTS, Artifact, contains=needles))
+        }
+        fresh = []
+        for artifact in artifacts:
+            current = stored.get((artifact.incident_id, artifact.name))
+            if current is None or not _is_stale_artifact(artifact, current):
+                fresh.append(artifact)
+        return fresh
+
     def _append(self, name: str, records: Iterable[Record]) -> None:
-        payload = b"".join(encode(r) for r in records)
-        if not payload:
-            return
-        path = self.directory / name
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot open for writing: {exc.strerror}", where=str(path)
-            ) from exc
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                # A writer crashed mid-line: end the torn fragment so it stays a
-                # line of its own (reported, skipped) instead of swallowing ours.
-                payload = b"\n" + payload
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        except OSError as exc:
-            raise StoreUnavailable(f"write failed: {exc.strerror}", where=str(path)) from exc
-        finally:
-            os.close(fd)
+        append_lines(self.directory / name, b"".join(encode(r) for r in records))
 
     def _ensure_directory(self) -> None:
         try:
@@ -266,38 +260,21 @@ class JsonlIncidentStore:
             in_scope = incident.service in wanted and incident.env == env
             if in_scope and (incident.active or incident.started_at >= since):
                 relevant[incident.id] = incident
-        ids = [i.encode() for i in relevant]
-        events = (
-            [
+        events: list[Event] = []
+        artifacts: list[Artifact] = []
+        if relevant:
+            events = [
                 e
                 for e in self._records(EVENTS, Event, contains=[b'"followup"'])
                 if e.incident_id in relevant
             ]
-            if ids
-            else []
-        )
-        artifacts: dict[str, list[Artifact]] = {}
-        if ids:
-            for artifact in self._records(ARTIFACTS, Artifact, contains=ids):
-                if artifact.incident_id in relevant:
-                    artifacts.setdefault(artifact.incident_id, []).append(artifact)
-        followups = fold_followups(events)
-        out: dict[str, ServiceRecord] = {}
-        for service in services:
-            mine = sorted(
-                (i for i in relevant.values() if i.service == service),
-                key=newest_first_key,
-                reverse=True,
-            )
-            mine_ids = {i.id for i in mine}
-            out[service] = ServiceRecord(
-                service=service,
-                env=env,
-                incidents=mine,
-                followups=[f for f in followups if f.incident_id in mine_ids],
-                artifacts={k: v for k, v in artifacts.items() if k in mine_ids},
-            )
-        return out
+            ids = [i.encode() for i in relevant]
+            artifacts = [
+                a
+                for a in self._records(ARTIFACTS, Artifact, contains=ids)
+                if a.incident_id in relevant
+            ]
+        return service_records(env, services, list(relevant.values()), events, artifacts)
 
     def iter_incidents(self) -> Iterator[Incident]:
         yield from sorted(self._latest_versions().values(), key=lambda i: (i.started_at, i.id))
@@ -306,7 +283,13 @@ class JsonlIncidentStore:
         yield from self._records(EVENTS, Event)
 
     def iter_artifacts(self) -> Iterator[Artifact]:
-        yield from self._records(ARTIFACTS, Artifact)
+        """The current version of each artifact, in the order they were last written."""
+        latest: dict[tuple[str, str], Artifact] = {}
+        for artifact in self._records(ARTIFACTS, Artifact):
+            key = (artifact.incident_id, artifact.name)
+            latest.pop(key, None)  # re-insert: order by the latest write
+            latest[key] = artifact
+        yield from latest.values()
 
     # -- maintenance -------------------------------------------------------------
 
@@ -368,24 +351,10 @@ class JsonlIncidentStore:
         """Nothing to release: files are opened per call."""
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same directory, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_directory(path.parent)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreUnavailable(f"cannot write: {exc.strerror}", where=str(path)) from exc
+def _is_stale(incoming: Incident, current: Incident) -> bool:
+    """Upsert rule shared with Postgres: skip an older version or an identical one."""
+    return current.updated_at > incoming.updated_at or current == incoming
 
 
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _is_stale_artifact(incoming: Artifact, current: Artifact) -> bool:
+    return current.created_at > incoming.created_at or current == incoming

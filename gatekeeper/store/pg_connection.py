@@ -1,0 +1,135 @@
+"""Connecting to PostgreSQL, and turning psycopg errors into gatekeeper errors.
+
+This is the one place psycopg exceptions are caught and translated (the boundary
+of STYLE.md habit 4). Messages are one line, name the server (``user@host:port/db``)
+and what failed, and never carry the password:
+
+    psycopg.errors.UniqueViolation            -> Conflict
+    psycopg.OperationalError (link is gone)   -> PostgresUnreachable (a StoreUnavailable)
+    any other psycopg.Error                   -> StoreUnavailable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow, dict_row
+
+from gatekeeper.errors import ConfigError, Conflict, StoreUnavailable
+
+Connection = psycopg.Connection[DictRow]
+
+# A CI gate should not hang on a dead host; libpq's own default is to wait forever.
+DEFAULT_CONNECT_TIMEOUT_S = 5
+URL_HINT = "expected e.g. postgresql://user@host:5432/dbname"
+
+
+class PostgresUnreachable(StoreUnavailable):
+    """The server cannot be reached, or the connection broke: auto mode falls back."""
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """A database URL (or libpq DSN), with what may be shown about it."""
+
+    url: str
+    host: str
+    port: str
+    dbname: str
+    user: str
+    password: str | None
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, url: str | None, *, schema: str | None = None) -> PostgresTarget:
+        if not url:
+            raise ConfigError(
+                "no PostgreSQL URL given; set DATABASE_URL or --database-url",
+                where="DATABASE_URL/--database-url",
+            )
+        try:
+            parts = conninfo_to_dict(url)
+        except psycopg.ProgrammingError:
+            # The parser's message may quote the URL, password included: say less.
+            raise ConfigError(
+                f"not a PostgreSQL URL ({URL_HINT})", where="DATABASE_URL/--database-url"
+            ) from None
+        return cls(
+            url=url,
+            host=str(parts.get("host") or "localhost"),
+            port=str(parts.get("port") or "5432"),
+            dbname=str(parts.get("dbname") or parts.get("user") or "postgres"),
+            user=str(parts.get("user") or ""),
+            password=str(parts["password"]) if parts.get("password") else None,
+            schema=schema,
+        )
+
+    @property
+    def label(self) -> str:
+        """``postgres user@host:port/db[ schema s]``, safe to print."""
+        user = f"{self.user}@" if self.user else ""
+        schema = f" schema {self.schema}" if self.schema else ""
+        return f"postgres {user}{self.host}:{self.port}/{self.dbname}{schema}"
+
+    def scrub(self, text: str) -> str:
+        """One line of ``text`` with the password blanked, should a driver echo it."""
+        line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+        return line.replace(self.password, "***") if self.password else line
+
+
+def connect(target: PostgresTarget) -> Connection:
+    """Open an autocommit connection (transactions are explicit), search_path set."""
+    parts = conninfo_to_dict(target.url)
+    extra: dict[str, Any] = {}
+    if "connect_timeout" not in parts:
+        extra["connect_timeout"] = DEFAULT_CONNECT_TIMEOUT_S
+    if "application_name" not in parts:
+        extra["application_name"] = "gatekeeper"
+    try:
+        conn = psycopg.connect(target.url, autocommit=True, row_factory=dict_row, **extra)
+    except psycopg.Error as exc:
+        raise PostgresUnreachable(
+            f"cannot connect: {target.scrub(str(exc))}", where=target.label
+        ) from exc
+    if target.schema:
+        try:
+            with translate(target, "setting search_path", conn):
+                statement = sql.SQL("SET search_path TO {}").format(sql.Identifier(target.schema))
+                conn.execute(statement)
+        except StoreUnavailable:
+            conn.close()
+            raise
+    return conn
+
+
+@contextmanager
+def translate(target: PostgresTarget, what: str, conn: Connection | None = None) -> Iterator[None]:
+    """Re-raise psycopg errors raised in the block as gatekeeper errors (see module doc)."""
+    try:
+        yield
+    except psycopg.errors.UniqueViolation as exc:
+        detail = exc.diag.message_detail or target.scrub(str(exc))
+        raise Conflict(f"{what}: record already exists: {detail}", where=target.label) from exc
+    except psycopg.Error as exc:
+        raise describe_failure(target, what, exc, conn) from exc
+
+
+def describe_failure(
+    target: PostgresTarget, what: str, exc: psycopg.Error, conn: Connection | None
+) -> StoreUnavailable:
+    """The gatekeeper error for a psycopg error that is not a constraint violation."""
+    message = f"{what} failed: {target.scrub(str(exc))}"
+    broken = conn is not None and (conn.broken or conn.closed)
+    if isinstance(exc, psycopg.OperationalError) and (conn is None or broken):
+        return PostgresUnreachable(message, where=target.label)
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        return StoreUnavailable(
+            f"{what} failed: tables missing; run `gatekeeper store migrate`", where=target.label
+        )
+    return StoreUnavailable(message, where=target.label)
