@@ -1,0 +1,198 @@
+"""Auto mode: Postgres first, JSONL while Postgres is away, nothing lost (SPEC §4).
+
+When Postgres cannot be reached (at start, or a connection breaks mid-run) the
+store says so once on stderr and serves from the JSONL directory. Every write
+made meanwhile goes to JSONL *and* to the replay journal
+(:mod:`gatekeeper.store.journal`). Postgres is tried again ``retry_s`` seconds
+later; whoever connects next (this process after the interval, or the next
+process to start) replays the journal idempotently before doing anything else.
+
+Only connection failures (:class:`PostgresUnreachable`) cause a fallback: a
+conflict, a missing incident or an unmigrated schema is an error like anywhere
+else. A stream (``iter_*``) that loses its connection half-way fails.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from gatekeeper.config import Settings
+from gatekeeper.models import Artifact, Event, Incident
+from gatekeeper.store.base import (
+    CompactResult,
+    IncidentFilter,
+    IncidentStore,
+    Problem,
+    ServiceRecord,
+    WriteBatch,
+)
+from gatekeeper.store.journal import ReplayJournal
+from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
+from gatekeeper.store.pg_connection import PostgresTarget, PostgresUnreachable
+
+T = TypeVar("T")
+
+
+def warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+class AutoIncidentStore:
+    """Postgres with a journaled JSONL fallback; see the module docstring."""
+
+    backend = "auto"
+
+    def __init__(
+        self,
+        fallback: JsonlIncidentStore,
+        connect: Callable[[], IncidentStore],
+        *,
+        retry_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        warn: Callable[[str], None] = warn_on_stderr,
+    ) -> None:
+        self._fallback = fallback
+        self._connect = connect
+        self._journal = ReplayJournal(fallback.directory, on_problem=report_to_stderr)
+        self._retry_s = retry_s
+        self._clock = clock
+        self._warn = warn
+        self._primary: IncidentStore | None = None
+        self._reason: str | None = None
+        self._retry_at = clock()
+        self._warned = False
+        self.replayed = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AutoIncidentStore:
+        """Try Postgres now (replaying any journal); fall back to ``settings.store_dir``."""
+        from gatekeeper.store.postgres import PostgresIncidentStore
+
+        PostgresTarget.parse(settings.database_url)  # a bad URL is a config error, not an outage
+        store = cls(
+            JsonlIncidentStore(settings.store_dir),
+            lambda: PostgresIncidentStore.from_settings(settings),
+            retry_s=settings.auto_retry_s,
+        )
+        store._current()
+        return store
+
+    # -- choosing the backend ----------------------------------------------------
+
+    def _current(self) -> IncidentStore | None:
+        """Postgres if it is (or, the retry interval over, again) reachable; else None."""
+        if self._primary is None and self._clock() >= self._retry_at:
+            self._reconnect()
+        return self._primary
+
+    def _reconnect(self) -> None:
+        try:
+            primary = self._connect()
+        except PostgresUnreachable as exc:
+            self._degrade(exc)
+            return
+        try:
+            self.replayed += self._journal.replay(lambda b: primary.write(b, upsert=True))
+        except PostgresUnreachable as exc:
+            primary.close()
+            self._degrade(exc)
+            return
+        except BaseException:
+            primary.close()
+            raise
+        self._primary, self._reason = primary, None
+
+    def _degrade(self, exc: PostgresUnreachable) -> None:
+        if self._primary is not None:
+            self._primary.close()
+            self._primary = None
+        self._reason = exc.message
+        self._retry_at = self._clock() + self._retry_s
+        if not self._warned:
+            self._warned = True
+            self._warn(
+                f"postgres unavailable ({exc.message}); using jsonl at {self._fallback.directory}"
+            )
+
+    def _read(self, operation: Callable[[IncidentStore], T]) -> T:
+        primary = self._current()
+        if primary is not None:
+            try:
+                return operation(primary)
+            except PostgresUnreachable as exc:
+                self._degrade(exc)
+        return operation(self._fallback)
+
+    @property
+    def degraded(self) -> bool:
+        return self._primary is None
+
+    # -- the IncidentStore contract ----------------------------------------------
+
+    def write(self, batch: WriteBatch, *, upsert: bool = False) -> None:
+        """Write to Postgres; while it is away, to JSONL and the replay journal."""
+        if batch.is_empty():
+            return
+        primary = self._current()
+        if primary is not None:
+            try:
+                primary.write(batch, upsert=upsert)
+                return
+            except PostgresUnreachable as exc:
+                # Committed or not, replaying the batch later is idempotent.
+                self._degrade(exc)
+        self._journal.record(batch, lambda: self._fallback.write(batch, upsert=upsert))
+
+    def get_incident(self, incident_id: str) -> Incident:
+        return self._read(lambda store: store.get_incident(incident_id))
+
+    def list_incidents(self, query: IncidentFilter) -> list[Incident]:
+        return self._read(lambda store: store.list_incidents(query))
+
+    def events(self, incident_id: str) -> list[Event]:
+        return self._read(lambda store: store.events(incident_id))
+
+    def artifacts(self, incident_id: str) -> list[Artifact]:
+        return self._read(lambda store: store.artifacts(incident_id))
+
+    def gate_records(
+        self, env: str, services: Sequence[str], since: datetime
+    ) -> dict[str, ServiceRecord]:
+        return self._read(lambda store: store.gate_records(env, services, since))
+
+    def iter_incidents(self) -> Iterator[Incident]:
+        return self._read(lambda store: store.iter_incidents())
+
+    def iter_events(self) -> Iterator[Event]:
+        return self._read(lambda store: store.iter_events())
+
+    def iter_artifacts(self) -> Iterator[Artifact]:
+        return self._read(lambda store: store.iter_artifacts())
+
+    def info(self) -> dict[str, Any]:
+        """The active backend's info, plus whether degraded and the writes awaiting replay."""
+        details = self._read(lambda store: store.info())
+        return {
+            **details,
+            "backend": self.backend,
+            "active": details["backend"],
+            "degraded": self.degraded,
+            "unavailable_reason": self._reason,
+            "fallback": str(self._fallback.directory),
+            "pending_replay": self._journal.pending(),
+        }
+
+    def verify(self) -> list[Problem]:
+        return [*self._read(lambda store: store.verify()), *self._journal.verify()]
+
+    def compact(self) -> CompactResult:
+        return self._read(lambda store: store.compact())
+
+    def close(self) -> None:
+        if self._primary is not None:
+            self._primary.close()
+            self._primary = None
