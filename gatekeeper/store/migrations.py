@@ -117,6 +117,15 @@ class MigrationReport:
     def version_after(self) -> int:
         return self.migrations[-1].version if self.migrations else self.version_before
 
+    def text(self) -> str:
+        """What ``store migrate`` prints: the DDL (as valid SQL) for a dry run, else a log."""
+        if self.dry_run:
+            head = f"-- dry run: {len(self.migrations)} migration(s) to apply to {self.location}\n"
+            return head + render_sql(self.migrations)
+        if not self.migrations:
+            return f"up to date: schema version {self.version_after} at {self.location}\n"
+        return "".join(f"applied migration {m.version}: {m.name}\n" for m in self.migrations)
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
@@ -175,7 +184,7 @@ def migrate_database(
 ) -> MigrationReport:
     """Connect to ``url`` and :func:`migrate`; a dry run without a URL lists every migration."""
     if dry_run and not url:
-        return MigrationReport(True, 0, MIGRATIONS, location="(no database: all migrations)")
+        return MigrationReport(True, 0, MIGRATIONS, location="a new database (no URL given)")
     from gatekeeper.store.pg_connection import PostgresTarget, connect, translate
 
     target: PostgresTarget = PostgresTarget.parse(url, schema=schema)
