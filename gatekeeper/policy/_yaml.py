@@ -1,0 +1,121 @@
+"""YAML that remembers where everything came from.
+
+``yaml.safe_load`` forgets line numbers, yet every policy error must name
+``file:line``. :func:`load_yaml` builds the same plain data, except that
+mappings are :class:`LineDict` and sequences :class:`LineList`, which know the
+line of each key / item. :func:`locate` walks a pydantic error location through
+that data to the closest line.
+
+Two YAML 1.1 surprises are also switched off here because policies are full of
+clock times: ``16:00`` would be the base-60 integer 960, so scalars with a colon
+that resolve to numbers are kept as strings. Duplicate keys, which safe_load
+silently lets the last one win, are errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatekeeper.errors import ConfigError
+
+
+class LineDict(dict[Any, Any]):
+    """A mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    """A sequence that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _PolicyLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise _DuplicateKey(problem="unhashable key", problem_mark=key_node.start_mark)
+        if key in result:
+            raise _DuplicateKey(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _PolicyLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+def _construct_number(loader: _PolicyLoader, node: yaml.ScalarNode) -> Any:
+    # "16:00" is a clock time in a policy, never the base-60 number 960.
+    if ":" in str(node.value):
+        return str(node.value)
+    if node.tag.endswith(":int"):
+        return loader.construct_yaml_int(node)
+    return loader.construct_yaml_float(node)
+
+
+_PolicyLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_PolicyLoader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse ``path`` as YAML with line numbers kept; errors become :class:`ConfigError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("policy file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read policy file: {exc}", where=str(path)) from exc
+    try:
+        return yaml.load(text, Loader=_PolicyLoader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"invalid YAML: {problem}", where=where) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", where=str(path)) from exc
+
+
+def line_of(data: Any, default: int = 1) -> int:
+    """The line a mapping or sequence starts on, or ``default`` for plain values."""
+    return getattr(data, "line", 0) or default
+
+
+def locate(data: Any, loc: Sequence[int | str], default: int = 1) -> int:
+    """The line of the deepest part of ``loc`` (a pydantic error location) found in ``data``."""
+    line = line_of(data, default)
+    node = data
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line, node = node.key_lines[part], node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.item_lines[part], node[part]
+        else:
+            break
+    return line
