@@ -1,0 +1,214 @@
+"""Running the gates of a policy for some services in one environment.
+
+The store is read once per run (:meth:`IncidentStore.gate_records`, one pass for
+every service, as far back as the longest look-back of the selected gates) and
+only when a selected gate reads it. Each gate then sees its service's record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from gatekeeper.engine.decision import settle
+from gatekeeper.engine.report import GateResult, Override, Report, StrictSource
+from gatekeeper.errors import ConfigError, GatekeeperError, StoreUnavailable
+from gatekeeper.gates.base import Finding, GateConfig, GateContext
+from gatekeeper.gates.registry import gate_type
+from gatekeeper.models import NAME_RE
+from gatekeeper.policy.models import Policy
+from gatekeeper.policy.waivers import Waiver
+from gatekeeper.store.base import IncidentStore, ServiceRecord
+
+StoreOpener = Callable[[], IncidentStore]
+Records = dict[str, ServiceRecord] | StoreUnavailable | None
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What ``gatekeeper check`` was asked: where, for what, and how."""
+
+    env: str
+    services: tuple[str, ...]
+    now: datetime
+    gates: tuple[str, ...] = ()
+    strict: bool | None = None
+    fail_on_warn: bool = False
+    override_reason: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    gate: str
+    config: GateConfig
+    service: str
+
+
+def evaluate(
+    policy: Policy,
+    request: CheckRequest,
+    open_store: StoreOpener,
+    *,
+    waivers: Sequence[Waiver] = (),
+    override: Override | None = None,
+) -> Report:
+    """Run the selected gates for every requested service and build the report."""
+    services = _checked_names(request)
+    selected = selected_gates(policy, request.gates)
+    strict, source = strictness(policy, request)
+    plan = [
+        _Planned(name, config, service)
+        for service in services
+        for name, config in selected.items()
+        if config.applies_to(request.env, service)
+    ]
+    records = read_records(open_store, plan, request)
+    results = tuple(
+        _run(item, request, strict, records, waivers, override is not None) for item in plan
+    )
+    return Report(
+        env=request.env,
+        env_listed=request.env in policy.environments,
+        strict=strict,
+        strict_source=source,
+        services=services,
+        evaluated_at=request.now,
+        results=results,
+        fail_on_warn=request.fail_on_warn,
+        expired_waivers=_expired(waivers, request, services, selected),
+        override=_override_summary(override, results),
+    )
+
+
+def selected_gates(policy: Policy, names: Sequence[str]) -> dict[str, GateConfig]:
+    """The gates named with ``--gate`` (all without); :class:`ConfigError` for unknown names."""
+    unknown = [n for n in names if n not in policy.gates]
+    if unknown:
+        known = ", ".join(policy.gates) or "none"
+        raise ConfigError(f"unknown gate {unknown[0]!r}; the policy has: {known}", where="--gate")
+    return {n: c for n, c in policy.gates.items() if not names or n in names}
+
+
+def strictness(policy: Policy, request: CheckRequest) -> tuple[bool, StrictSource]:
+    """The run's strictness and where it came from (option, policy, or unlisted env)."""
+    if request.strict is not None:
+        return request.strict, "option"
+    if request.env not in policy.environments:
+        return False, "unlisted"
+    return policy.is_strict(request.env), "policy"
+
+
+def read_records(
+    open_store: StoreOpener, plan: Sequence[_Planned], request: CheckRequest
+) -> Records:
+    """The store records the plan needs, in one pass; the error itself if unreadable."""
+    lookbacks = [gate_type(p.config.type).lookback(p.config) for p in plan]
+    needed = [lb for lb in lookbacks if lb is not None]
+    if not needed:
+        return None
+    services = list(dict.fromkeys(p.service for p, lb in zip(plan, lookbacks, strict=True) if lb))
+    try:
+        return open_store().gate_records(request.env, services, request.now - max(needed))
+    except StoreUnavailable as exc:
+        return exc
+
+
+def _run(
+    item: _Planned,
+    request: CheckRequest,
+    strict: bool,
+    records: Records,
+    waivers: Sequence[Waiver],
+    override: bool,
+) -> GateResult:
+    started = time.perf_counter()
+    findings, error = _findings(item, request, records)
+    waiver = next(
+        (
+            w
+            for w in waivers
+            if w.matches(item.gate, item.service, request.env) and w.is_active(request.now)
+        ),
+        None,
+    )
+    settled = settle(
+        item.config,
+        findings,
+        env=request.env,
+        strict=strict,
+        error=error,
+        waiver=waiver,
+        override=override,
+    )
+    return GateResult(
+        gate=item.gate,
+        type=item.config.type,
+        service=item.service,
+        mode=item.config.mode,
+        strict=strict,
+        decision=settled.decision,
+        reason=settled.reason,
+        findings=tuple(findings),
+        shadow_decision=settled.shadow_decision,
+        waiver=waiver,
+        waiver_applied=settled.waiver_applied,
+        override=settled.override_applied,
+        error=error,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+def _findings(
+    item: _Planned, request: CheckRequest, records: Records
+) -> tuple[list[Finding], str | None]:
+    gate = gate_type(item.config.type)
+    reads_store = gate.lookback(item.config) is not None
+    if reads_store and isinstance(records, StoreUnavailable):
+        return [], str(records)
+    record = records.get(item.service) if reads_store and isinstance(records, dict) else None
+    context = GateContext(env=request.env, service=item.service, now=request.now, record=record)
+    try:
+        return gate.evaluate(item.config, context), None
+    except GatekeeperError as exc:  # a gate that cannot decide is handled like a dead store
+        return [], str(exc)
+
+
+def _checked_names(request: CheckRequest) -> tuple[str, ...]:
+    for option, name in (("--env", request.env), *(("--service", s) for s in request.services)):
+        if not NAME_RE.fullmatch(name):
+            raise ConfigError(f"{name!r} must match {NAME_RE.pattern}", where=option)
+    if not request.services:
+        raise ConfigError("at least one service is needed", where="--service")
+    return tuple(dict.fromkeys(request.services))
+
+
+def _expired(
+    waivers: Sequence[Waiver],
+    request: CheckRequest,
+    services: Sequence[str],
+    selected: dict[str, GateConfig],
+) -> tuple[Waiver, ...]:
+    return tuple(
+        w
+        for w in waivers
+        if w.is_expired(request.now)
+        and w.env == request.env
+        and w.service in services
+        and w.gate in selected
+    )
+
+
+def _override_summary(override: Override | None, results: Sequence[GateResult]) -> Override | None:
+    if override is None:
+        return None
+    overridden = [r for r in results if r.override]
+    incidents = {f.incident_id: None for r in overridden for f in r.findings if f.incident_id}
+    return Override(
+        reason=override.reason,
+        agent=override.agent,
+        gates=tuple(dict.fromkeys(r.gate for r in overridden)),
+        incidents=tuple(incidents),
+    )

@@ -1,0 +1,95 @@
+"""The result of a gate run: one :class:`GateResult` per gate × service, and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from gatekeeper.gates.base import Finding
+from gatekeeper.policy.waivers import Waiver
+
+Decision = Literal["pass", "warn", "block", "error"]
+StrictSource = Literal["policy", "option", "unlisted"]
+
+# The overall decision is the most severe result. A block outranks an error: a
+# gate that could not be read does not make a known block any less certain.
+DECISION_RANK: dict[str, int] = {"pass": 0, "warn": 1, "error": 2, "block": 3}
+
+EXIT_PASS = 0
+EXIT_BLOCK = 1
+EXIT_ERROR = 3
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate for one service.
+
+    ``decision`` is what counts; ``shadow_decision`` is what a ``mode: shadow``
+    gate would have decided. ``waiver`` is the active waiver matching this gate,
+    service and environment (``waiver_applied`` when it turned block into warn);
+    ``override`` is true when break-glass turned this block into warn.
+    """
+
+    gate: str
+    type: str
+    service: str
+    mode: str
+    strict: bool
+    decision: Decision
+    reason: str
+    findings: tuple[Finding, ...] = ()
+    shadow_decision: Decision | None = None
+    waiver: Waiver | None = None
+    waiver_applied: bool = False
+    override: bool = False
+    error: str | None = None
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Override:
+    """A break-glass override for one run: who, why, and what it changed."""
+
+    reason: str
+    agent: str
+    gates: tuple[str, ...] = ()
+    incidents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a run found and decided; reports render it, never recompute it."""
+
+    env: str
+    env_listed: bool
+    strict: bool
+    strict_source: StrictSource
+    services: tuple[str, ...]
+    evaluated_at: datetime
+    results: tuple[GateResult, ...]
+    fail_on_warn: bool = False
+    expired_waivers: tuple[Waiver, ...] = ()
+    override: Override | None = None
+
+    @property
+    def decision(self) -> Decision:
+        """The most severe result (block > error > warn > pass); pass when nothing ran."""
+        worst: Decision = "pass"
+        for result in self.results:
+            if DECISION_RANK[result.decision] > DECISION_RANK[worst]:
+                worst = result.decision
+        return worst
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass (or warn), 1 block (or warn with ``fail_on_warn``), 3 error."""
+        decision = self.decision
+        if decision == "block" or (decision == "warn" and self.fail_on_warn):
+            return EXIT_BLOCK
+        if decision == "error":
+            return EXIT_ERROR
+        return EXIT_PASS
+
+    def results_for(self, service: str) -> list[GateResult]:
+        return [r for r in self.results if r.service == service]

@@ -1,0 +1,94 @@
+"""Wording shared by the human-facing writers (text, markdown, github)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from gatekeeper.engine.report import GateResult, Report
+from gatekeeper.gates.base import Finding
+from gatekeeper.timeutil import format_timestamp
+
+
+def format_due(due: datetime) -> str:
+    """A due time for people: a date-only due (end of day) shows as the date."""
+    if due.time() == time.max:
+        return due.date().isoformat()
+    return format_timestamp(due)
+
+
+def days_overdue(finding: Finding, now: datetime) -> int | None:
+    if finding.kind != "overdue_followup" or finding.due is None:
+        return None
+    return (now - finding.due).days
+
+
+def strictness_note(report: Report) -> str:
+    if report.strict_source == "unlisted":
+        return f"env {report.env} is not listed in the policy: not strict"
+    source = "--strict" if report.strict else "--no-strict"
+    if report.strict_source == "option":
+        return f"env {report.env} {'strict' if report.strict else 'not strict'} ({source})"
+    return f"env {report.env} {'strict' if report.strict else 'not strict'}"
+
+
+def finding_line(finding: Finding, now: datetime) -> str:
+    """One finding with its ids, severity, owner and due date."""
+    parts = [finding.kind]
+    if finding.severity:
+        parts.append(finding.severity)
+    if finding.incident_id:
+        parts.append(finding.incident_id)
+    if finding.followup_id:
+        parts.append(finding.followup_id)
+    if finding.owner:
+        parts.append(f"owner {finding.owner}")
+    if finding.due is not None:
+        late = days_overdue(finding, now)
+        parts.append(f"due {format_due(finding.due)}" + (f" ({late}d overdue)" if late else ""))
+    return f"{' · '.join(parts)}: {finding.message}"
+
+
+def needs_action(report: Report) -> list[GateResult]:
+    """Results that warn or block and have something to act on."""
+    return [r for r in report.results if r.decision in ("warn", "block", "error")]
+
+
+def clear_actions(report: Report) -> list[str]:
+    """What would clear the gate: the work to do first, then waiver and override."""
+    actions: list[str] = []
+    for result in needs_action(report):
+        if result.error is not None:
+            actions.append(f"{result.gate}: make the incident store readable ({result.error})")
+        actions.extend(_finding_action(result, f) for f in result.findings)
+    blocked = [r for r in report.results if r.decision == "block"]
+    if blocked:
+        actions.extend(_waiver_hint(r, report) for r in blocked)
+        services = " ".join(f"--service {s}" for s in report.services)
+        actions.append(
+            "break glass: gatekeeper --agent AGENT check "
+            f'--env {report.env} {services} --override "REASON" '
+            "(AGENT needs gate_override; the override is recorded on the incidents)"
+        )
+    return list(dict.fromkeys(actions))
+
+
+def _finding_action(result: GateResult, finding: Finding) -> str:
+    owner = f", owner {finding.owner}" if finding.owner else ""
+    if finding.kind == "overdue_followup":
+        due = format_due(finding.due) if finding.due else "?"
+        return f"close follow-up {finding.followup_id} on {finding.incident_id}{owner} (due {due})"
+    if finding.kind == "active_incident":
+        return f"resolve {finding.severity} incident {finding.incident_id} (still active)"
+    if finding.kind == "missing_postmortem":
+        return f"attach a postmortem (postmortem.md) to {finding.incident_id}{owner}"
+    if finding.kind == "freeze_window":
+        return f"wait for the freeze to lift: {finding.message}"
+    return f"{result.gate}: {finding.message}"
+
+
+def _waiver_hint(result: GateResult, report: Report) -> str:
+    return (
+        f"or waive {result.gate} for {result.service}: add to waivers.yml "
+        f"{{gate: {result.gate}, service: {result.service}, env: {report.env}, reason: ..., "
+        "ticket: ..., approved_by: ..., expires_at: ...}"
+    )

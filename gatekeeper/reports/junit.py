@@ -1,0 +1,102 @@
+"""JUnit XML: one ``<testsuite>`` per service, one ``<testcase>`` per gate.
+
+Suites are named ``gatekeeper.<env>.<service>``; each testcase has that as its
+``classname`` and the gate as ``name``, so (classname, name) is unique and
+stable across runs. block → ``<failure type="block">`` listing every finding;
+warn → ``<skipped message="warn: ...">`` (not red on dashboards), or
+``<failure type="warn">`` under ``--fail-on-warn``; error → ``<error>``; pass →
+an empty testcase.
+
+The testcases are built with ``junit_xml``; the document is then shaped to be
+valid against both the Jenkins (surefire) and the Windy Road (Ant) schemas,
+which are stricter than what ``junit_xml`` writes: no ``disabled`` attribute,
+``skipped`` without ``type``, every testcase with a ``time``, every suite with
+``properties``/``system-out``/``system-err`` in that order, ``id``/``package`` on
+suites and a zone-less ``timestamp``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from junit_xml import TestCase, TestSuite
+
+from gatekeeper.engine.report import GateResult, Report
+from gatekeeper.reports._common import finding_line
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def render(report: Report) -> str:
+    root = ET.Element("testsuites")
+    for index, service in enumerate(report.services):
+        root.append(_suite(report, service, index))
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def suite_name(report: Report, service: str) -> str:
+    return f"gatekeeper.{report.env}.{service}"
+
+
+def _suite(report: Report, service: str, index: int) -> ET.Element:
+    name = suite_name(report, service)
+    cases = [_case(result, report, name) for result in report.results_for(service)]
+    suite = TestSuite(
+        name,
+        cases,
+        hostname="localhost",
+        id=str(index),
+        package=name,
+        timestamp=report.evaluated_at.strftime("%Y-%m-%dT%H:%M:%S"),
+        properties={"env": report.env, "strict": str(report.strict).lower()},
+    )
+    element: ET.Element = suite.build_xml_doc()
+    element.attrib.pop("disabled", None)
+    element.set("time", _seconds(sum(r.duration_ms for r in report.results_for(service))))
+    if element.find("properties") is None:
+        element.insert(0, ET.Element("properties"))
+    for case in element.iter("testcase"):
+        case.set("time", case.get("time", _seconds(0)))
+    for skipped in element.iter("skipped"):
+        skipped.attrib.pop("type", None)
+    ET.SubElement(element, "system-out")
+    ET.SubElement(element, "system-err")
+    return element
+
+
+def _case(result: GateResult, report: Report, classname: str) -> TestCase:
+    case = TestCase(
+        result.gate, classname=classname, elapsed_sec=round(result.duration_ms / 1000, 6)
+    )
+    text = _clean(_details(result, report))
+    message = _clean(f"{result.decision}: {result.reason}")
+    if result.decision == "block":
+        case.add_failure_info(message=message, output=text, failure_type="block")
+    elif result.decision == "error":
+        case.add_error_info(message=message, output=text, error_type="error")
+    elif result.decision == "warn" and report.fail_on_warn:
+        case.add_failure_info(message=message, output=text, failure_type="warn")
+    elif result.decision == "warn":
+        case.add_skipped_info(message=message, output=text)
+    return case
+
+
+def _details(result: GateResult, report: Report) -> str:
+    lines = [f"{result.gate} ({result.type}) for {result.service}: {result.reason}"]
+    lines += [finding_line(f, report.evaluated_at) for f in result.findings]
+    if result.waiver is not None and result.waiver_applied:
+        lines.append(f"waiver {result.waiver.ticket}: {result.waiver.reason}")
+    if result.override and report.override is not None:
+        lines.append(f"override by {report.override.agent}: {report.override.reason}")
+    return "\n".join(lines)
+
+
+def _seconds(milliseconds: float) -> str:
+    return f"{milliseconds / 1000:.3f}"
+
+
+def _clean(text: str) -> str:
+    return _ILLEGAL_XML.sub("", text)
