@@ -1,0 +1,100 @@
+"""``gatekeeper check``: the release gate (SPEC §8, §9)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from gatekeeper.cli._app import App, now_option, pass_app
+from gatekeeper.engine.check import run_check
+from gatekeeper.engine.evaluate import CheckRequest
+from gatekeeper.engine.report import Report
+from gatekeeper.errors import ConfigError
+from gatekeeper.reports import FORMATS, render
+
+_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+@click.command("check")
+@click.option("--env", required=True, help="Environment released to (e.g. prod).")
+@click.option(
+    "--service", "services", multiple=True, required=True, help="Service released (repeatable)."
+)
+@click.option("--gate", "gates", multiple=True, help="Only this gate (repeatable).")
+@click.option("--strict/--no-strict", default=None, help="Override the environment's strictness.")
+@click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warn as well as on block.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report on stdout.",
+)
+@click.option("--junit", "junit_file", type=_FILE, help="Also write a JUnit XML report here.")
+@click.option("--json", "json_file", type=_FILE, help="Also write the JSON report here.")
+@click.option("--markdown", "markdown_file", type=_FILE, help="Also write a Markdown summary.")
+@click.option(
+    "--override", "override_reason", metavar="REASON", help="Break-glass: turn block into warn."
+)
+@now_option
+@pass_app
+def command(
+    app: App,
+    env: str,
+    services: tuple[str, ...],
+    gates: tuple[str, ...],
+    strict: bool | None,
+    fail_on_warn: bool,
+    output_format: str,
+    junit_file: Path | None,
+    json_file: Path | None,
+    markdown_file: Path | None,
+    override_reason: str | None,
+) -> int:
+    """Decide whether SERVICE may be released to ENV now.
+
+    Exit 0 pass or warn, 1 block (or warn with --fail-on-warn), 2 usage or
+    policy error, 3 a gate could not be evaluated and fails closed.
+
+    Example: gatekeeper check --env prod --service checkout --junit gate.xml
+    """
+    request = CheckRequest(
+        env=env,
+        services=services,
+        now=app.now,
+        gates=gates,
+        strict=strict,
+        fail_on_warn=fail_on_warn,
+        override_reason=override_reason,
+        agent=app.settings.agent,
+    )
+    report = run_check(app.settings.policy, request, app.store)
+    click.echo(render(report, output_format), nl=False)
+    for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file)):
+        if path is not None:
+            _write(path, render(report, fmt))
+    if markdown_file is None:
+        _append_step_summary(report)
+    return report.exit_code
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write report: {exc.strerror}", where=str(path)) from exc
+
+
+def _append_step_summary(report: Report) -> None:
+    # GitHub Actions shows this file on the run page; other CIs never set it.
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    try:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(render(report, "markdown"))
+    except OSError as exc:
+        click.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY: {exc.strerror}", err=True)
