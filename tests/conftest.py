@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,3 +72,56 @@ def args_list(*parts: str | Sequence[str]) -> list[str]:
     for part in parts:
         out.extend([part] if isinstance(part, str) else part)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Incident tools and CLI (tests/tools/, tests/cli/): a seeded store and a way
+# to prove a refused write changed nothing.
+# ---------------------------------------------------------------------------
+
+SEEDED_AT = datetime(2026, 2, 23, 10, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A store with one open P1 ``gateway``/``prod`` incident and one follow-up."""
+
+    store_dir: Path
+    incident_id: str
+    followup_id: str
+
+
+@pytest.fixture
+def seeded(store_dir: Path) -> Seeded:
+    from gatekeeper.incidents import IncidentService
+    from gatekeeper.rbac import DEFAULT_RBAC
+
+    service = IncidentService(
+        store=JsonlIncidentStore(store_dir),
+        rbac=DEFAULT_RBAC,
+        artifacts_dir=store_dir,
+        agent="helion",
+    )
+    incident = service.create(
+        {"service": "gateway", "env": "prod", "severity": "P1", "title": "Gateway 5xx rate >5%"},
+        now=SEEDED_AT,
+    )
+    # Five minutes later, so the timeline's order does not hang on random event ids.
+    followup = service.add_followup(
+        incident.id,
+        {"title": "Alert on 5xx ratio", "owner": "ana"},
+        now=SEEDED_AT + timedelta(minutes=5),
+    )
+    return Seeded(store_dir, incident.id, followup.followup_id)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file (sha256 of its bytes) and directory under ``root``, by relative path."""
+    import hashlib
+
+    return {
+        str(path.relative_to(root)): (
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
+        )
+        for path in sorted(root.rglob("*"))
+    }
