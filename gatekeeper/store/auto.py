@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 
 def warn_on_stderr(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 class AutoIncidentStore:

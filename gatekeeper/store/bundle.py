@@ -212,7 +212,7 @@ def _decode_content(line: ArtifactLine) -> bytes | None:
 
 
 def _parse_line(raw: bytes) -> BaseModel:
-    data = json.loads(raw)
+    data = json.loads(raw.rstrip(b"\r\n"))
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     kind = data.get("type")
@@ -224,7 +224,7 @@ def _parse_line(raw: bytes) -> BaseModel:
 
 def _check_header(raw: bytes, where: str) -> None:
     try:
-        header = Header.model_validate(json.loads(raw))
+        header = Header.model_validate(json.loads(raw.rstrip(b"\r\n")))
     except ValueError as exc:
         reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
         raise InvalidInput(

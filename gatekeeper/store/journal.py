@@ -107,7 +107,9 @@ class ReplayJournal:
                 if not line.strip():
                     continue
                 try:
-                    batches.append(JournalEntry.model_validate(json.loads(line)).to_batch())
+                    batches.append(
+                        JournalEntry.model_validate(json.loads(line.rstrip(b"\r\n"))).to_batch()
+                    )
                 except ValueError as exc:
                     reason = (
                         describe_validation_error(exc)

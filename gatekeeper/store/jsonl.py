@@ -47,7 +47,7 @@ ProblemSink = Callable[[Problem], None]
 
 
 def report_to_stderr(problem: Problem) -> None:
-    print(f"warning: {problem}", file=sys.stderr)
+    print(f"warning: {problem}", file=sys.stderr, flush=True)
 
 
 def encode(record: Record) -> bytes:
@@ -182,7 +182,9 @@ class JsonlIncidentStore:
         if not line.strip():
             return None
         try:
-            return model.model_validate(json.loads(line))
+            # Without the newline, a torn string reads "Unterminated string", not
+            # "Invalid control character".
+            return model.model_validate(json.loads(line.rstrip(b"\r\n")))
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             if isinstance(exc, ValidationError):
                 reason = describe_validation_error(exc)

@@ -44,7 +44,8 @@ class PostgresTarget:
     dbname: str
     user: str
     password: str | None
-    schema: str | None = None
+    schema: str | None = None  # set with SET search_path after connecting
+    url_search_path: str | None = None  # set by the URL's options; shown in messages
 
     @classmethod
     def parse(cls, url: str | None, *, schema: str | None = None) -> PostgresTarget:
@@ -68,19 +69,29 @@ class PostgresTarget:
             user=str(parts.get("user") or ""),
             password=str(parts["password"]) if parts.get("password") else None,
             schema=schema,
+            url_search_path=_search_path(str(parts.get("options") or "")),
         )
 
     @property
     def label(self) -> str:
         """``postgres user@host:port/db[ schema s]``, safe to print."""
         user = f"{self.user}@" if self.user else ""
-        schema = f" schema {self.schema}" if self.schema else ""
+        shown = self.schema or self.url_search_path
+        schema = f" schema {shown}" if shown else ""
         return f"postgres {user}{self.host}:{self.port}/{self.dbname}{schema}"
 
     def scrub(self, text: str) -> str:
         """One line of ``text`` with the password blanked, should a driver echo it."""
         line = text.strip().splitlines()[0] if text.strip() else "unknown error"
         return line.replace(self.password, "***") if self.password else line
+
+
+def _search_path(options: str) -> str | None:
+    """The search_path set in libpq ``options`` (``-csearch_path=x``), for messages."""
+    for option in options.split():
+        if option.startswith(("-csearch_path=", "--search_path=")):
+            return option.split("=", 1)[1]
+    return None
 
 
 def connect(target: PostgresTarget) -> Connection:

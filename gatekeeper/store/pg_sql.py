@@ -47,14 +47,12 @@ INSERT_INCIDENT: LiteralString = (
 )
 INSERT_INCIDENT_IF_NEW: LiteralString = INSERT_INCIDENT + " ON CONFLICT (id) DO NOTHING"
 UPDATE_INCIDENT: LiteralString = f"UPDATE incidents SET {_INCIDENT_SET} WHERE id = %(id)s"
+_INCIDENT_FIELDS: tuple[LiteralString, ...] = tuple(_INCIDENT_COLUMNS.replace(" ", "").split(","))
 UPSERT_INCIDENT: LiteralString = (
     INSERT_INCIDENT + f" ON CONFLICT (id) DO UPDATE SET {_INCIDENT_SET_EXCLUDED}"
     " WHERE incidents.updated_at <= excluded.updated_at"
-    f" AND ({_INCIDENT_COLUMNS}) IS DISTINCT FROM"
-    " (excluded.id, excluded.service, excluded.env, excluded.severity, excluded.status,"
-    " excluded.title, excluded.summary, excluded.labels, excluded.started_at,"
-    " excluded.created_at, excluded.updated_at, excluded.resolved_at, excluded.closed_at,"
-    " excluded.created_by)"
+    f" AND ({', '.join(f'incidents.{c}' for c in _INCIDENT_FIELDS)}) IS DISTINCT FROM"
+    f" ({', '.join(f'excluded.{c}' for c in _INCIDENT_FIELDS)})"
 )
 
 INSERT_EVENT: LiteralString = (
