@@ -120,7 +120,13 @@ class FreezeWindow(BaseModel):
     def ends_after(self, at: datetime, zone: ZoneInfo) -> datetime:
         if self.weekly is not None:
             # Wall-clock arithmetic, then back to UTC: DST moves the instant, not the hour.
-            return self.weekly.ends_after(at.astimezone(zone)).astimezone(at.tzinfo)
+            local_end = self.weekly.ends_after(at.astimezone(zone))
+            end = local_end.astimezone(at.tzinfo)
+            if end <= at:
+                # The end's wall-clock time happens twice (DST ends) and we are in the
+                # second pass: the window ends at the second occurrence.
+                end = local_end.replace(fold=1).astimezone(at.tzinfo)
+            return end
         assert self.end is not None
         return self.end
 

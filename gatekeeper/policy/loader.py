@@ -64,15 +64,15 @@ def validation_error(
     ``data`` is the raw YAML that holds the validated value at ``at``; ``label``
     prefixes the field name in the message (e.g. ``gates.followup_watch.``).
     """
-    errors = exc.errors()
-    first = errors[0]
+    first = exc.errors()[0]
     line = locate(data, (*at, *first["loc"]), default=line_of(data))
     field = (label + ".".join(str(part) for part in first["loc"])).rstrip(".")
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
+    elif isinstance(first.get("input"), str | int | float) and first["type"] != "missing":
+        got = repr(first["input"])
+        message += "" if got in message else f", got {got}"
     return ConfigError(message, where=f"{path}:{line}, {field or 'top level'}")
 
 
@@ -134,7 +134,7 @@ class _Merger:
                 f"gate {name!r} is already defined at {self.locations[name]}",
                 where=f"{where}, gates.{name}",
             )
-        self.gates[name] = _gate_config(path, name, raw)
+        self.gates[name] = _gate_config(path, name, raw, section.key_lines[name])
         self.locations[name] = where
 
     def policy(self) -> Policy:
@@ -150,10 +150,10 @@ class _Merger:
         )
 
 
-def _gate_config(path: Path, name: str, raw: LineDict) -> GateConfig:
+def _gate_config(path: Path, name: str, raw: LineDict, line: int) -> GateConfig:
     type_name = raw.get("type")
     if not isinstance(type_name, str):
-        raise ConfigError("every gate needs a type", where=f"{path}:{raw.line}, gates.{name}.type")
+        raise ConfigError("every gate needs a type", where=f"{path}:{line}, gates.{name}.type")
     try:
         model = gate_type(type_name).config_model
     except ConfigError as exc:
