@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from fnmatch import fnmatchcase
 from typing import Annotated, Literal, Protocol, TypeVar
 
@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from gatekeeper.errors import EvaluationError
 from gatekeeper.store.base import ServiceRecord
+from gatekeeper.timeutil import format_timestamp
 
 Mode = Literal["default", "warn", "block", "shadow"]
 OnError = Literal["fail_closed", "warn"]
@@ -52,6 +53,13 @@ def _unbalanced(value: str) -> bool:
 
 
 Glob = Annotated[str, AfterValidator(_check_glob)]
+
+
+def describe_due(due: datetime) -> str:
+    """A due time for people: a date-only due (the end of that UTC day) shows as the date."""
+    if due.time() == time.max:
+        return due.date().isoformat()
+    return format_timestamp(due)
 
 
 class GateConfig(BaseModel):

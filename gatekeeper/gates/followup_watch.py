@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gatekeeper.gates.base import Finding, GateConfig, GateContext
+from gatekeeper.gates.base import Finding, GateConfig, GateContext, describe_due
 from gatekeeper.models import FollowUp, Incident, Severity
 from gatekeeper.timeutil import format_timestamp
 
@@ -81,7 +81,7 @@ def overdue_followup_finding(
         message=(
             f"follow-up {followup.followup_id} ({followup.priority}, {followup.status}) "
             f'"{followup.title}" owned by {followup.owner} was due '
-            f"{format_timestamp(followup.due)}, {days} day{'s' if days != 1 else ''} overdue"
+            f"{describe_due(followup.due)}, {days} day{'s' if days != 1 else ''} overdue"
         ),
     )
 

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from gatekeeper.engine.report import GateResult, Report
-from gatekeeper.gates.base import Finding
-from gatekeeper.timeutil import format_timestamp
-
-
-def format_due(due: datetime) -> str:
-    """A due time for people: a date-only due (end of day) shows as the date."""
-    if due.time() == time.max:
-        return due.date().isoformat()
-    return format_timestamp(due)
-
-
-def days_overdue(finding: Finding, now: datetime) -> int | None:
-    if finding.kind != "overdue_followup" or finding.due is None:
-        return None
-    return (now - finding.due).days
+from gatekeeper.gates.base import Finding, describe_due
 
 
 def strictness_note(report: Report) -> str:
@@ -31,21 +15,11 @@ def strictness_note(report: Report) -> str:
     return f"env {report.env} {'strict' if report.strict else 'not strict'}"
 
 
-def finding_line(finding: Finding, now: datetime) -> str:
-    """One finding with its ids, severity, owner and due date."""
-    parts = [finding.kind]
-    if finding.severity:
-        parts.append(finding.severity)
-    if finding.incident_id:
-        parts.append(finding.incident_id)
-    if finding.followup_id:
-        parts.append(finding.followup_id)
-    if finding.owner:
-        parts.append(f"owner {finding.owner}")
-    if finding.due is not None:
-        late = days_overdue(finding, now)
-        parts.append(f"due {format_due(finding.due)}" + (f" ({late}d overdue)" if late else ""))
-    return f"{' · '.join(parts)}: {finding.message}"
+def finding_line(finding: Finding) -> str:
+    """A finding's message, plus its owner when the message does not name it."""
+    if finding.owner and finding.owner not in finding.message:
+        return f"{finding.message} (owner {finding.owner})"
+    return finding.message
 
 
 def needs_action(report: Report) -> list[GateResult]:
@@ -75,7 +49,7 @@ def clear_actions(report: Report) -> list[str]:
 def _finding_action(result: GateResult, finding: Finding) -> str:
     owner = f", owner {finding.owner}" if finding.owner else ""
     if finding.kind == "overdue_followup":
-        due = format_due(finding.due) if finding.due else "?"
+        due = describe_due(finding.due) if finding.due else "?"
         return f"close follow-up {finding.followup_id} on {finding.incident_id}{owner} (due {due})"
     if finding.kind == "active_incident":
         return f"resolve {finding.severity} incident {finding.incident_id} (still active)"

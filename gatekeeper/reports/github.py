@@ -25,7 +25,7 @@ def render(report: Report) -> str:
 
 def _annotation(result: GateResult, report: Report) -> str:
     body = [f"{result.service}: {result.decision} - {result.reason}"]
-    body += [f"- {finding_line(f, report.evaluated_at)}" for f in result.findings]
+    body += [f"- {finding_line(f)}" for f in result.findings]
     return (
         f"::{LEVELS[result.decision]} title={_property(result.gate)}::{_data(chr(10).join(body))}"
     )

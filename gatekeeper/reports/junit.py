@@ -86,7 +86,7 @@ def _case(result: GateResult, report: Report, classname: str) -> TestCase:
 
 def _details(result: GateResult, report: Report) -> str:
     lines = [f"{result.gate} ({result.type}) for {result.service}: {result.reason}"]
-    lines += [finding_line(f, report.evaluated_at) for f in result.findings]
+    lines += [finding_line(f) for f in result.findings]
     if result.waiver is not None and result.waiver_applied:
         lines.append(f"waiver {result.waiver.ticket}: {result.waiver.reason}")
     if result.override and report.override is not None:

@@ -38,10 +38,7 @@ def _details(report: Report) -> list[str]:
     findings = [(r, f) for r in report.results for f in r.findings]
     if findings:
         lines += ["", "### Findings", ""]
-        lines += [
-            f"- **{r.gate} / {r.service}**: {_escape(finding_line(f, report.evaluated_at))}"
-            for r, f in findings
-        ]
+        lines += [f"- **{r.gate} / {r.service}**: {_escape(finding_line(f))}" for r, f in findings]
     if report.expired_waivers:
         lines += ["", "### Expired waivers (ignored)", ""]
         lines += [

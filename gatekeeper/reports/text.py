@@ -41,7 +41,7 @@ def _result(result: GateResult, report: Report, width: int) -> list[str]:
     lines = [f"  {result.decision.upper():<5}  {label} {result.reason}"]
     if result.waiver is not None and result.decision == "block":
         lines.append(f"         waiver {result.waiver.ticket} is active but does not cover this")
-    lines.extend(f"         - {finding_line(f, report.evaluated_at)}" for f in result.findings)
+    lines.extend(f"         - {finding_line(f)}" for f in result.findings)
     return lines
 
 
