@@ -218,6 +218,10 @@ def update(
     Example: gatekeeper --agent helion incident update inc_20260223_1000_abc123 --status resolved
     """
     changes = _given(**options, labels=_pairs(labels, "--label") or None)
+    if not changes:
+        raise InvalidInput(
+            "nothing to update: give --status, --severity, --title, --summary or --label"
+        )
     incident = app.incidents().update(incident_id, changes, now=app.now)
     _emit(output_format, incident.to_json_dict(), lambda: text.incident_line(incident))
 
@@ -347,6 +351,10 @@ def followup_update(
     fu_k3j9x2ab --status done
     """
     params = _given(**options, due=_parsed(parse_due, due, "--due"))
+    if not params:
+        raise InvalidInput(
+            "nothing to update: give --status, --due, --owner, --title, --priority or --ticket"
+        )
     changed = app.incidents().update_followup(incident_id, followup_id, params, now=app.now)
     _emit(output_format, changed.to_json_dict(), lambda: text.followup_line(changed))
 
