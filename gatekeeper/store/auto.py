@@ -177,13 +177,13 @@ class AutoIncidentStore:
         """The active backend's info, plus whether degraded and the writes awaiting replay."""
         details = self._read(lambda store: store.info())
         return {
-            **details,
             "backend": self.backend,
-            "active": details["backend"],
+            "active": details.pop("backend"),
             "degraded": self.degraded,
             "unavailable_reason": self._reason,
-            "fallback": str(self._fallback.directory),
             "pending_replay": self._journal.pending(),
+            "fallback": str(self._fallback.directory),
+            **details,
         }
 
     def verify(self) -> list[Problem]:

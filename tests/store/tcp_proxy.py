@@ -34,6 +34,8 @@ class TcpProxy:
         self._closing = False
         self._pattern: bytes | None = None
         self.connections = 0
+        self.cuts = 0  # connections dropped by cut_when_sent
+        self.sent_before_cut = 0  # bytes the client got through on the connection then cut
         self._start(self._accept_loop)
 
     def url(self, user: str, dbname: str, query: str = "") -> str:
@@ -68,6 +70,7 @@ class TcpProxy:
 
     def _pump(self, source: socket.socket, sink: socket.socket, inspect: bool) -> None:
         tail = b""
+        sent = 0
         try:
             while True:
                 data = source.recv(65536)
@@ -76,9 +79,12 @@ class TcpProxy:
                 pattern = self._pattern
                 if inspect and pattern is not None and pattern in tail + data:
                     self._pattern = None  # one connection only
+                    self.cuts += 1
+                    self.sent_before_cut = sent
                     break
                 tail = data[-256:]
                 sink.sendall(data)
+                sent += len(data)
         except OSError:
             pass
         finally:
