@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -181,8 +182,20 @@ def new_incident_id(started_at: datetime) -> str:
     return f"inc_{started_at.strftime('%Y%m%d_%H%M')}_{random_suffix()}"
 
 
+_last_event_clock = 0
+
+
 def new_event_id() -> str:
-    return f"evt_{secrets.token_hex(8)}"
+    """A time-ordered id (like a ULID): wall-clock nanoseconds, then random bits.
+
+    The fold and the timeline break ties of equal ``ts``/``recorded_at`` by id, and
+    with a fixed ``--now`` every write shares those; a time-ordered id keeps such
+    events (a follow-up added, then closed) in the order they were written. The
+    clock here only orders ids; it is never used as "now".
+    """
+    global _last_event_clock
+    _last_event_clock = max(time.time_ns(), _last_event_clock + 1)
+    return f"evt_{_last_event_clock:016x}{secrets.token_hex(4)}"
 
 
 def new_followup_id() -> str:
