@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import InvalidInput
@@ -25,6 +26,19 @@ def default_due(created_at: datetime, priority: str, sla_days: Mapping[str, int]
     """Creation time plus the policy's SLA for the priority."""
     days = sla_days.get(priority, DEFAULT_SLA_DAYS.get(priority, DEFAULT_SLA_DAYS["P3"]))
     return created_at + timedelta(days=days)
+
+
+def policy_sla_days(policy_path: Path) -> Mapping[str, int]:
+    """The ``followup_sla_days`` of the policy at ``policy_path``.
+
+    Without a policy there (the path does not exist) the shipped defaults apply;
+    a policy that exists but is invalid is a ``ConfigError`` like everywhere else.
+    """
+    if not policy_path.exists():
+        return DEFAULT_SLA_DAYS
+    from gatekeeper.policy import load_policy  # imported late: the policy loader imports us
+
+    return load_policy(policy_path).followup_sla_days
 
 
 def fold_followups(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ import click
 from gatekeeper.cli import _incident_text as text
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
 from gatekeeper.errors import InvalidInput, NotFound
+from gatekeeper.followups import policy_sla_days
 from gatekeeper.models import SEVERITIES
 from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
@@ -314,13 +316,16 @@ def followup() -> None:
 def followup_add(
     app: App, /, incident_id: str, due: str | None, output_format: str, **options: str | None
 ) -> None:
-    """Add a follow-up to an incident; due defaults to now + the SLA of its priority.
+    """Add a follow-up to an incident; due defaults to now + the policy's SLA for its priority.
 
     Example: gatekeeper --agent helion incident followup add inc_20260223_1000_abc123
     --title "Alert on 5xx ratio" --owner ana --priority P1 --due 2026-03-01
     """
     params = _given(**options, due=_parsed(parse_due, due, "--due"))
-    added = app.incidents().add_followup(incident_id, params, now=app.now)
+    service = app.incidents()
+    if due is None:
+        service = replace(service, sla_days=policy_sla_days(app.settings.policy))
+    added = service.add_followup(incident_id, params, now=app.now)
     _emit(output_format, added.to_json_dict(), lambda: text.followup_line(added))
 
 

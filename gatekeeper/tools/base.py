@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from gatekeeper.config import Settings
 from gatekeeper.incidents import IncidentService
 from gatekeeper.store import IncidentStore
 
@@ -32,10 +33,11 @@ Handler = Callable[["ToolContext", P], Result]
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What an action may use: the store, the agent's incident service, the time."""
+    """What an action may use: the store, the agent's incident service, settings, the time."""
 
     store: IncidentStore
     incidents: IncidentService
+    settings: Settings
     now: datetime
 
 

@@ -64,7 +64,8 @@ def handle(request: Request, *, store: IncidentStore, settings: Settings, now: d
             artifacts_dir=settings.artifacts_dir,
             agent=envelope.agent_id,
         )
-        result = action.run(ToolContext(store=store, incidents=service, now=now), params)
+        context = ToolContext(store=store, incidents=service, settings=settings, now=now)
+        result = action.run(context, params)
     except GatekeeperError as exc:
         return failure(exc)
     except Exception as exc:
