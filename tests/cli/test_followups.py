@@ -4,10 +4,11 @@ of closed incidents in ``incident followups``."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.cli.conftest import Gatekeeper, one_error
-from tests.conftest import Seeded
+from tests.conftest import CliRun, Seeded
 
 
 def ok_json(result: Any) -> Any:
@@ -94,3 +95,30 @@ def test_summary_bad_options(gk: Gatekeeper) -> None:
     assert one_error(gk(*args)) == "'Gate Way' must match ^[a-z0-9][a-z0-9._-]{0,62}$ (service)"
     zero = one_error(gk(*args[:3], "gateway", "--env", "prod", "--window-days", "0"), 2)
     assert zero.startswith("Invalid value for '--window-days': 0 is not in the range")
+
+
+def test_due_default_follows_the_policy_sla(
+    run_cli: CliRun, seeded: Seeded, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "gates.yml").write_text("version: 1\nfollowup_sla_days: {P1: 2}\n")
+    args = ["--store-dir", str(seeded.store_dir), "--policy", str(policy), "--agent", "helion"]
+    add = ["incident", "followup", "add", seeded.incident_id, "--title", "t", "--owner", "o"]
+    result = run_cli(*args, *add, "--priority", "P1", "--now", "2026-03-02T12:00:00Z")
+    assert result.exit_code == 0, result
+    assert "due 2026-03-04T12:00:00Z" in result.stdout
+
+
+def test_added_and_closed_at_the_same_now_folds_in_write_order(
+    gk: Gatekeeper, seeded: Seeded
+) -> None:
+    # With a fixed --now every event shares ts and recorded_at; only the
+    # time-ordered event ids keep "added" before "done".
+    for _ in range(5):
+        followup = ok_json(add(gk, seeded))
+        args = ["incident", "followup", "update", seeded.incident_id, followup["followup_id"]]
+        assert gk(*args, "--status", "done", agent="helion").exit_code == 0
+    details = ok_json(gk("incident", "get", seeded.incident_id, "--format", "json"))
+    statuses = [f["status"] for f in details["followups"] if f["owner"] == "bo"]
+    assert statuses == ["done"] * 5

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gatekeeper.config import Settings
+from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.tools import handle
 from tests.conftest import NOW, Seeded
 from tests.tools.conftest import Call, envelope, error
 
@@ -259,3 +264,32 @@ def test_wrong_incident_id_shape_shows_the_format(call: Call, bad_id: str) -> No
         f"params.incident_id: {bad_id!r} is not an incident id; "
         "expected inc_YYYYMMDD_HHMM_xxxxxx (e.g. inc_20260218_1430_abc123)",
     )
+
+
+def test_followup_due_default_follows_the_policy_sla(
+    seeded: Seeded, settings: Settings, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "gates.yml").write_text("version: 1\nfollowup_sla_days: {P0: 1}\n")
+    request = envelope(
+        "followup_add",
+        "helion",
+        incident_id=seeded.incident_id,
+        title="t",
+        owner="o",
+        priority="P0",
+    )
+    store = JsonlIncidentStore(seeded.store_dir)
+    answer = handle(request, store=store, settings=replace(settings, policy=policy), now=NOW)
+    assert answer["result"]["due"] == "2026-03-03T12:00:00Z"
+    (policy / "gates.yml").write_text("version: 1\nfollowup_sla_days: {P0: soon}\n")
+    broken = handle(request, store=store, settings=replace(settings, policy=policy), now=NOW)
+    assert error(broken)[0] == "invalid"
+    dated = handle(
+        {**request, "params": {**request["params"], "due": "2026-03-05"}},
+        store=store,
+        settings=replace(settings, policy=policy),
+        now=NOW,
+    )
+    assert dated["ok"] is True, "a given due needs no policy"
