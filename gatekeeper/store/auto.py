@@ -15,6 +15,7 @@ else. A stream (``iter_*``) that loses its connection half-way fails.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -66,6 +67,8 @@ class AutoIncidentStore:
         self._retry_at = clock()
         self._warned = False
         self.replayed = 0
+        # Switching between backends is one step at a time, whatever the threads.
+        self._lock = threading.RLock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AutoIncidentStore:
@@ -85,9 +88,10 @@ class AutoIncidentStore:
 
     def _current(self) -> IncidentStore | None:
         """Postgres if it is (or, the retry interval over, again) reachable; else None."""
-        if self._primary is None and self._clock() >= self._retry_at:
-            self._reconnect()
-        return self._primary
+        with self._lock:
+            if self._primary is None and self._clock() >= self._retry_at:
+                self._reconnect()
+            return self._primary
 
     def _reconnect(self) -> None:
         try:
@@ -107,16 +111,18 @@ class AutoIncidentStore:
         self._primary, self._reason = primary, None
 
     def _degrade(self, exc: PostgresUnreachable) -> None:
-        if self._primary is not None:
-            self._primary.close()
-            self._primary = None
-        self._reason = exc.message
-        self._retry_at = self._clock() + self._retry_s
-        if not self._warned:
+        with self._lock:
+            if self._primary is not None:
+                self._primary.close()
+                self._primary = None
+            self._reason = exc.message
+            self._retry_at = self._clock() + self._retry_s
+            if self._warned:
+                return
             self._warned = True
-            self._warn(
-                f"postgres unavailable ({exc.message}); using jsonl at {self._fallback.directory}"
-            )
+        self._warn(
+            f"postgres unavailable ({exc.message}); using jsonl at {self._fallback.directory}"
+        )
 
     def _read(self, operation: Callable[[IncidentStore], T]) -> T:
         primary = self._current()
@@ -193,6 +199,7 @@ class AutoIncidentStore:
         return self._read(lambda store: store.compact())
 
     def close(self) -> None:
-        if self._primary is not None:
-            self._primary.close()
-            self._primary = None
+        with self._lock:
+            if self._primary is not None:
+                self._primary.close()
+                self._primary = None

@@ -9,7 +9,9 @@ an error that says to run ``gatekeeper store migrate``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
 
@@ -43,6 +45,9 @@ class PostgresIncidentStore:
     def __init__(self, target: PostgresTarget, conn: Connection) -> None:
         self.target = target
         self._conn = conn
+        # One connection, one transaction at a time: threads (``serve``) take turns.
+        self._lock = threading.RLock()
+        self._closed = False  # by close(); a connection that broke is replaced instead
 
     @classmethod
     def from_settings(
@@ -72,8 +77,18 @@ class PostgresIncidentStore:
                 where=self.target.label,
             )
 
-    def _translate(self, what: str) -> Any:
-        return translate(self.target, what, self._conn)
+    @contextmanager
+    def _translate(self, what: str) -> Iterator[None]:
+        """Hold the connection for one operation; psycopg errors become gatekeeper errors.
+
+        A connection that broke earlier (server restart, network cut) is replaced
+        first, so a long-running process recovers once the server is back.
+        """
+        with self._lock:
+            if self._conn.closed and not self._closed:
+                self._conn = connect(self.target)
+            with translate(self.target, what, self._conn):
+                yield
 
     # -- writing -----------------------------------------------------------------
 
@@ -221,7 +236,9 @@ class PostgresIncidentStore:
         return CompactResult(lines_before=rows, lines_after=rows)
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._closed = True
+            self._conn.close()
 
 
 def _incident_row(incident: Incident) -> dict[str, Any]:

@@ -107,6 +107,22 @@ def test_postgres_going_away_mid_write_leaves_nothing(
     assert _counts(pg_conn) == (0, 0, 0)
 
 
+def test_a_long_lived_store_reconnects_once_the_server_is_back(
+    proxy: TcpProxy, proxied_url: str
+) -> None:
+    store = PostgresIncidentStore.open(proxied_url)
+    created = incident()
+    store.write(WriteBatch(new_incidents=(created,)))
+    proxy.cut()
+    with pytest.raises(PostgresUnreachable, match="read failed: "):
+        store.get_incident(created.id)
+    with pytest.raises(PostgresUnreachable, match="cannot connect: "):
+        store.get_incident(created.id)
+    proxy.restore()
+    assert store.get_incident(created.id) == created
+    store.close()
+
+
 def test_cli_import_cut_mid_transaction_is_one_line_and_writes_nothing(
     proxy: TcpProxy,
     proxied_url: str,
