@@ -164,7 +164,10 @@ def test_jenkins_recipe_publishes_junit(text: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["yaml gitlab-ci", "groovy jenkins"])
-def test_recipe_commands_parse(run_cli: CliRun, kind: str, tmp_path: Path) -> None:
+def test_recipe_commands_parse(
+    run_cli: CliRun, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the recipes write their reports to the working directory
     text = "\n".join(blocks(kind))
     (line,) = [x for x in text.splitlines() if "gatekeeper " in x and "check" in x]
     command = re.search(r"gatekeeper [^'\n]*", line)
