@@ -6,6 +6,7 @@ place, :func:`main`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -18,8 +19,36 @@ from gatekeeper.errors import GatekeeperError
 
 USAGE_EXIT = 2
 
+# Each command lives in its own module, imported only when that command runs:
+# `gatekeeper check` in a pipeline must not pay for the incident or store CLIs.
+COMMANDS = {
+    "check": "gatekeeper.cli.check",
+    "incident": "gatekeeper.cli.incident",
+    "policy": "gatekeeper.cli.policy",
+    "store": "gatekeeper.cli.store",
+    "tool": "gatekeeper.cli.tool",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (``module.command``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        command = importlib.import_module(module_name).command
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="gatekeeper")
 @click.option(
     "--backend",
@@ -64,24 +93,6 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     app = App(settings=load_settings(**options))
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-def _register() -> None:
-    from gatekeeper.cli import incident, store
-
-    for module in (incident, store):
-        cli.add_command(module.command)
-    for name in ("check", "policy", "tool"):
-        try:
-            module = __import__(f"gatekeeper.cli.{name}", fromlist=["command"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"gatekeeper.cli.{name}":
-                raise
-            continue
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:
