@@ -90,7 +90,7 @@ def test_only_the_requested_writer_is_imported(fmt: str, loaded: bool, store_dir
         f"    main(['--policy', {str(REPO / 'policies')!r}, '--store-dir', {str(store_dir)!r},\n"
         f"          'check', '--env', 'prod', '--service', 'x', '--format', {fmt!r}])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('junit_xml', 'psycopg')\n"
-        "             or m.startswith('gatekeeper.reports.')))\n"
+        "             or m.startswith(('gatekeeper.reports.', 'gatekeeper.cli.'))))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
@@ -101,3 +101,5 @@ def test_only_the_requested_writer_is_imported(fmt: str, loaded: bool, store_dir
     assert f"gatekeeper.reports.{fmt}" in modules
     others = {"text", "json", "junit", "markdown", "github"} - {fmt}
     assert not {f"gatekeeper.reports.{o}" for o in others} & modules
+    other_commands = {f"gatekeeper.cli.{c}" for c in ("incident", "store", "tool", "policy")}
+    assert not other_commands & modules
