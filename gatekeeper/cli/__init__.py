@@ -7,7 +7,9 @@ place, :func:`main`.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -18,6 +20,9 @@ from gatekeeper.config import load_settings
 from gatekeeper.errors import GatekeeperError
 
 USAGE_EXIT = 2
+# A crash must never read as "pass"; for `check` it means the gate could not be
+# evaluated, which is what exit 3 says, so pipelines treat it like a dead store.
+INTERNAL_ERROR_EXIT = 3
 
 # Each command lives in its own module, imported only when that command runs:
 # `gatekeeper check` in a pipeline must not pay for the incident or store CLIs.
@@ -116,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 1
+    except Exception as exc:  # a bug: one line in the CI log, the traceback on request
+        if os.environ.get("GATEKEEPER_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"gatekeeper: error: internal error: {type(exc).__name__}: {exc} "
+            "(set GATEKEEPER_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return INTERNAL_ERROR_EXIT
     return result if isinstance(result, int) else 0
 
 
