@@ -5,6 +5,12 @@ id wins); ``events.jsonl`` and ``artifacts.jsonl`` are append-only. Writers take
 an exclusive ``flock`` on ``.lock`` in the directory, append whole lines with a
 single ``write`` and ``fsync`` before returning. Readers take no lock: they read
 complete lines only and skip (and report) anything they cannot parse.
+
+Reads are fast on big stores two ways (docs/performance.md): writers keep a
+sidecar index current (:mod:`~gatekeeper.store.jsonl_index`), which readers use
+only when it describes the files exactly as they are; otherwise readers scan,
+skipping with byte-level prefilters the lines a query cannot match
+(:mod:`~gatekeeper.store.jsonl_scan`, :mod:`~gatekeeper.store.jsonl_reader`).
 """
 
 from __future__ import annotations
@@ -13,15 +19,14 @@ import heapq
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
-from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
+from gatekeeper.models import Artifact, Event, Incident, Record
+from gatekeeper.store import jsonl_index, jsonl_indexed
 from gatekeeper.store.base import (
     CompactResult,
     IncidentFilter,
@@ -33,17 +38,24 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.fileio import append_lines, atomic_write, fsync_directory
+from gatekeeper.store.jsonl_index import IndexMismatch
+from gatekeeper.store.jsonl_reader import (
+    ARTIFACTS,
+    EVENTS,
+    INCIDENTS,
+    JsonlReader,
+    ProblemSink,
+    filter_groups,
+)
+from gatekeeper.store.jsonl_scan import field_value, quoted
 from gatekeeper.store.locking import exclusive_lock
 
-INCIDENTS = "incidents.jsonl"
-EVENTS = "events.jsonl"
-ARTIFACTS = "artifacts.jsonl"
 LOCK = ".lock"
 
 __all__ = ["JsonlIncidentStore", "append_lines", "atomic_write", "encode", "fsync_directory"]
 
 R = TypeVar("R", bound=Record)
-ProblemSink = Callable[[Problem], None]
+T = TypeVar("T")
 
 
 def report_to_stderr(problem: Problem) -> None:
@@ -63,8 +75,7 @@ class JsonlIncidentStore:
 
     def __init__(self, directory: Path | str, *, on_problem: ProblemSink | None = None) -> None:
         self.directory = Path(directory)
-        self._on_problem = on_problem or report_to_stderr
-        self._reported: set[tuple[str, int]] = set()
+        self._reader = JsonlReader(self.directory, on_problem or report_to_stderr)
 
     # -- writing -----------------------------------------------------------------
 
@@ -77,17 +88,18 @@ class JsonlIncidentStore:
             events: Sequence[Event] = batch.events
             artifacts: Sequence[Artifact] = batch.artifacts
             if upsert:
-                events = self._missing(EVENTS, Event, events, lambda e: e.id)
+                events = self._missing_events(events)
                 artifacts = self._fresh_artifacts(artifacts)
-            self._append(INCIDENTS, incidents)
-            self._append(EVENTS, events)
-            self._append(ARTIFACTS, artifacts)
+            with jsonl_index.updating(self.directory):
+                self._append(INCIDENTS, incidents)
+                self._append(EVENTS, events)
+                self._append(ARTIFACTS, artifacts)
 
     def _checked_incidents(self, batch: WriteBatch, *, upsert: bool) -> list[Incident]:
         wanted = {i.id for i in (*batch.new_incidents, *batch.updated_incidents)}
         if not wanted:
             return []
-        stored = self._latest_versions(wanted)
+        stored = self._versions(wanted)
         out: list[Incident] = []
         for incident in batch.new_incidents:
             if incident.id in stored:
@@ -104,23 +116,21 @@ class JsonlIncidentStore:
             out.append(incident)
         return out
 
-    def _missing(
-        self, name: str, model: type[R], records: Sequence[R], key: Callable[[R], str]
-    ) -> list[R]:
-        if not records:
+    def _missing_events(self, events: Sequence[Event]) -> list[Event]:
+        """For upsert: the events whose id is not stored yet."""
+        if not events:
             return []
-        seen = {key(r) for r in self._records(name, model)}
-        return [r for r in records if key(r) not in seen]
+        wanted = {e.id.encode() for e in events}
+        seen = {e.id for e in self._reader.records_keyed(EVENTS, Event, b'"id"', wanted)}
+        return [e for e in events if e.id not in seen]
 
     def _fresh_artifacts(self, artifacts: Sequence[Artifact]) -> list[Artifact]:
         """For upsert: the artifacts not already stored in this or a newer version."""
         if not artifacts:
             return []
-        needles = [a.incident_id.encode() for a in artifacts]
-        stored = {
-            (a.incident_id, a.name): a
-            for a in latest_artifacts(self._records(ARTIFACTS, Artifact, contains=needles))
-        }
+        ids = {a.incident_id.encode() for a in artifacts}
+        found = self._reader.records_keyed(ARTIFACTS, Artifact, b'"incident_id"', ids)
+        stored = {(a.incident_id, a.name): a for a in latest_artifacts(found)}
         fresh = []
         for artifact in artifacts:
             current = stored.get((artifact.incident_id, artifact.name))
@@ -141,113 +151,70 @@ class JsonlIncidentStore:
 
     # -- reading -----------------------------------------------------------------
 
-    def _lines(
-        self, name: str, *, contains: Sequence[bytes] = ()
-    ) -> Iterator[tuple[int, int, bytes]]:
-        """Yield ``(line number, offset, line)`` of complete lines, streaming.
-
-        ``contains`` is a byte-level prefilter: only lines holding at least one
-        of these byte strings are yielded (the caller still checks the parsed
-        record). A final line without a newline is a torn write: reported.
-        """
-        path = self.directory / name
-        if not self.directory.is_dir():
-            raise StoreUnavailable("store directory does not exist", where=str(self.directory))
-        try:
-            handle = path.open("rb")
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot read: {exc.strerror}", where=str(path)) from exc
-        with handle:
-            offset = 0
-            for lineno, line in enumerate(handle, start=1):
-                start = offset
-                offset += len(line)
-                if not line.endswith(b"\n"):
-                    self._problem(Problem(str(path), lineno, "torn write: no newline at end"))
-                    return
-                if contains and not any(needle in line for needle in contains):
-                    continue
-                yield lineno, start, line
-
-    def _records(self, name: str, model: type[R], *, contains: Sequence[bytes] = ()) -> Iterator[R]:
-        for lineno, _offset, line in self._lines(name, contains=contains):
-            record = self._parse(name, lineno, line, model)
-            if record is not None:
-                yield record
-
-    def _parse(self, name: str, lineno: int, line: bytes, model: type[R]) -> R | None:
-        reason = None
-        if not line.strip():
-            return None
-        try:
-            # Without the newline, a torn string reads "Unterminated string", not
-            # "Invalid control character".
-            return model.model_validate(json.loads(line.rstrip(b"\r\n")))
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            if isinstance(exc, ValidationError):
-                reason = describe_validation_error(exc)
-            else:
-                reason = f"not JSON: {exc}"
-        self._problem(Problem(str(self.directory / name), lineno, reason))
-        return None
-
-    def _problem(self, problem: Problem) -> None:
-        key = (problem.path, problem.line)
-        if key not in self._reported:
-            self._reported.add(key)
-            self._on_problem(problem)
-
-    def _latest_versions(
-        self, ids: set[str] | None = None, *, contains: Sequence[bytes] = ()
-    ) -> dict[str, Incident]:
-        needles = contains or ([i.encode() for i in ids] if ids is not None else ())
+    def _versions(self, ids: Collection[str]) -> dict[str, Incident]:
+        """The latest version of each of ``ids``: one slice per line, however many ids."""
         latest: dict[str, Incident] = {}
-        for incident in self._records(INCIDENTS, Incident, contains=needles):
-            if ids is None or incident.id in ids:
+        wanted = {i.encode() for i in ids}
+        for incident in self._reader.records_keyed(INCIDENTS, Incident, b'"id"', wanted):
+            if incident.id in ids:
                 latest[incident.id] = incident
         return latest
 
     def get_incident(self, incident_id: str) -> Incident:
-        found = self._latest_versions({incident_id}).get(incident_id)
+        found = self._indexed(jsonl_indexed.incident, incident_id)
+        if found is None:
+            for incident in self._reader.records_holding(
+                INCIDENTS, Incident, [quoted(incident_id)]
+            ):
+                if incident.id == incident_id:
+                    found = incident
         if found is None:
             raise NotFound("no such incident", where=incident_id)
         return found
 
+    def _indexed(self, query: Callable[..., T], *args: Any) -> T | None:
+        """``query`` answered through the sidecar index; ``None`` when it cannot be trusted."""
+        with jsonl_index.snapshot(self.directory) as snap:
+            if snap is not None:
+                try:
+                    return query(snap, self._reader, *args)
+                except IndexMismatch:
+                    pass
+        return None
+
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
-        # Remember only (sort key, offset) of the latest version of each
-        # matching id, then re-read the few that survive the limit: memory stays
-        # bounded by the number of ids, not by their size.
-        latest: dict[str, tuple[tuple[datetime, str], int] | None] = {}
-        needles = [f'"{query.service}"'.encode()] if query.service else []
-        for lineno, offset, line in self._lines(INCIDENTS, contains=needles):
-            incident = self._parse(INCIDENTS, lineno, line, Incident)
-            if incident is not None:
-                latest[incident.id] = (
-                    (newest_first_key(incident), offset) if query.matches(incident) else None
-                )
-        candidates = [entry for entry in latest.values() if entry is not None]
-        limit = query.limit if query.limit is not None else len(candidates)
-        chosen = heapq.nlargest(limit, candidates)
+        indexed = self._indexed(jsonl_indexed.listed_incidents, query)
+        if indexed is not None:
+            return indexed
+
+        # Keep only (sort key, offset) of the latest version of each matching
+        # id, then re-read the few that survive the limit: memory stays bounded
+        # by the number of ids, not by their size.
+        def keep(incident: Incident, offset: int) -> tuple[tuple[datetime, str], int] | None:
+            return (newest_first_key(incident), offset) if query.matches(incident) else None
+
+        found = self._reader.latest_incidents(filter_groups(query), keep)
+        limit = query.limit if query.limit is not None else len(found)
+        chosen = heapq.nlargest(limit, found.values())
         return [self._read_at(INCIDENTS, offset, Incident) for _key, offset in chosen]
 
     def _read_at(self, name: str, offset: int, model: type[R]) -> R:
         with (self.directory / name).open("rb") as handle:
             handle.seek(offset)
-            return model.model_validate(json.loads(handle.readline()))
+            return model.model_validate_json(handle.readline())
 
     def events(self, incident_id: str) -> list[Event]:
         found = [
             e
-            for e in self._records(EVENTS, Event, contains=[incident_id.encode()])
+            for e in self._reader.records_holding(EVENTS, Event, [quoted(incident_id)])
             if e.incident_id == incident_id
         ]
         return sorted(found, key=lambda e: (e.ts, e.recorded_at, e.id))
 
     def artifacts(self, incident_id: str) -> list[Artifact]:
         latest: dict[str, Artifact] = {}
-        for artifact in self._records(ARTIFACTS, Artifact, contains=[incident_id.encode()]):
+        needles = [quoted(incident_id)]
+        for artifact in self._reader.records_holding(ARTIFACTS, Artifact, needles):
             if artifact.incident_id == incident_id:
                 latest[artifact.name] = artifact
         return sorted(latest.values(), key=lambda a: (a.created_at, a.name))
@@ -256,38 +223,56 @@ class JsonlIncidentStore:
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
         wanted = set(services)
-        needles = [f'"{s}"'.encode() for s in wanted]
-        relevant: dict[str, Incident] = {}
-        for incident in self._latest_versions(contains=needles).values():
-            in_scope = incident.service in wanted and incident.env == env
-            if in_scope and (incident.active or incident.started_at >= since):
-                relevant[incident.id] = incident
-        events: list[Event] = []
-        artifacts: list[Artifact] = []
-        if relevant:
-            events = [
-                e
-                for e in self._records(EVENTS, Event, contains=[b'"followup"'])
-                if e.incident_id in relevant
-            ]
-            ids = [i.encode() for i in relevant]
-            artifacts = [
-                a
-                for a in self._records(ARTIFACTS, Artifact, contains=ids)
-                if a.incident_id in relevant
-            ]
+        read = self._indexed(jsonl_indexed.gate_read, env, wanted, since)
+        relevant, events = read if read is not None else self._scanned_gate(env, wanted, since)
+        artifacts = self._artifacts_of(relevant.keys()) if relevant else []
         return service_records(env, services, list(relevant.values()), events, artifacts)
 
+    def _scanned_gate(
+        self, env: str, services: set[str], since: datetime
+    ) -> tuple[dict[str, Incident], list[Event]]:
+        """The gate's incidents and follow-up events, read by scanning the files."""
+
+        def keep(incident: Incident, _offset: int) -> Incident | None:
+            in_scope = incident.service in services and incident.env == env
+            recent = incident.active or incident.started_at >= since
+            return incident if in_scope and recent else None
+
+        groups = [[quoted(s) for s in services], [quoted(env)]]
+        found = self._reader.latest_incidents(groups, keep)
+        events = list(self._followups_of(found.keys())) if found else []
+        return {incident.id: incident for incident in found.values()}, events
+
+    def _artifacts_of(self, ids: Collection[str]) -> list[Artifact]:
+        """Every artifact record of ``ids`` (old versions too): one slice per line."""
+        wanted = {incident_id.encode() for incident_id in ids}
+        found = self._reader.records_keyed(ARTIFACTS, Artifact, b'"incident_id"', wanted)
+        return [a for a in found if a.incident_id in ids]
+
+    def _followups_of(self, ids: Collection[bytes]) -> Iterator[Event]:
+        """The ``followup`` events of ``ids``: jump between lines holding ``"followup"``."""
+        with self._reader.scan(EVENTS) as lines:
+            if lines is None:
+                return
+            for offset, line in lines.candidates([b'"followup"']):
+                incident_id = field_value(line, b'"incident_id"')
+                if incident_id is not None and incident_id not in ids:
+                    continue
+                event = self._reader.parse(lines, offset, line, Event)
+                if event is not None and event.incident_id.encode() in ids:
+                    yield event
+
     def iter_incidents(self) -> Iterator[Incident]:
-        yield from sorted(self._latest_versions().values(), key=lambda i: (i.started_at, i.id))
+        latest = self._reader.latest_incidents([], lambda incident, _offset: incident)
+        yield from sorted(latest.values(), key=lambda i: (i.started_at, i.id))
 
     def iter_events(self) -> Iterator[Event]:
-        yield from self._records(EVENTS, Event)
+        yield from self._reader.records(EVENTS, Event)
 
     def iter_artifacts(self) -> Iterator[Artifact]:
         """The current version of each artifact, in the order they were last written."""
         latest: dict[tuple[str, str], Artifact] = {}
-        for artifact in self._records(ARTIFACTS, Artifact):
+        for artifact in self._reader.records(ARTIFACTS, Artifact):
             key = (artifact.incident_id, artifact.name)
             latest.pop(key, None)  # re-insert: order by the latest write
             latest[key] = artifact
@@ -297,12 +282,12 @@ class JsonlIncidentStore:
 
     def info(self) -> dict[str, Any]:
         files: dict[str, dict[str, int]] = {}
+        exists = self.directory.is_dir()
         for name in (INCIDENTS, EVENTS, ARTIFACTS):
             path = self.directory / name
-            lines = sum(1 for _ in self._lines(name)) if self.directory.is_dir() else 0
             size = path.stat().st_size if path.exists() else 0
-            files[name] = {"lines": lines, "bytes": size}
-        incidents = len(self._latest_versions()) if self.directory.is_dir() else 0
+            files[name] = {"lines": self._count_lines(name) if exists else 0, "bytes": size}
+        incidents = len(self._reader.latest_incidents([], lambda *_: True)) if exists else 0
         return {
             "backend": self.backend,
             "location": str(self.directory),
@@ -312,12 +297,16 @@ class JsonlIncidentStore:
             "files": files,
         }
 
+    def _count_lines(self, name: str) -> int:
+        with self._reader.scan(name) as lines:
+            return 0 if lines is None else sum(1 for _ in lines.lines())
+
     def verify(self) -> list[Problem]:
         """Every damaged line in the store, without printing anything."""
         found: list[Problem] = []
-        checker = JsonlIncidentStore(self.directory, on_problem=found.append)
+        checker = JsonlReader(self.directory, found.append)
         for name, model in ((INCIDENTS, Incident), (EVENTS, Event), (ARTIFACTS, Artifact)):
-            for _ in checker._records(name, model):
+            for _ in checker.records(name, model):
                 pass
         return found
 
@@ -333,9 +322,8 @@ class JsonlIncidentStore:
             rejected: list[bytes] = []
             latest: dict[str, bytes] = {}
             before = 0
-            for lineno, _offset, line in self._lines(INCIDENTS):
+            for line, incident in self._reader.parsed_lines(INCIDENTS, Incident):
                 before += 1
-                incident = self._parse(INCIDENTS, lineno, line, Incident)
                 if incident is None:
                     rejected.append(line)
                     continue
@@ -347,6 +335,7 @@ class JsonlIncidentStore:
                     handle.flush()
                     os.fsync(handle.fileno())
             atomic_write(path, b"".join(latest.values()))
+            jsonl_index.rebuild(self.directory, INCIDENTS)  # a new file: its old facts are void
         return CompactResult(lines_before=before, lines_after=len(latest))
 
     def close(self) -> None:

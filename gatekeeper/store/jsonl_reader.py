@@ -1,0 +1,181 @@
+"""Reading the JSONL store's files: parse what a query may need, report what is damaged.
+
+Each query names the cheapest way to find its candidate lines (see
+:mod:`gatekeeper.store.jsonl_scan` for why each skip is safe); the lines it
+parses are validated, and a damaged one is skipped and reported as
+``path:line: skipped corrupt record (reason)``, once per reader. A line a query
+skips unparsed is not reported by that query: ``store verify`` parses every
+line and reports them all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from gatekeeper.errors import StoreUnavailable
+from gatekeeper.models import Incident, Record, describe_validation_error
+from gatekeeper.store.base import IncidentFilter, Problem
+from gatekeeper.store.jsonl_scan import LineFile, leading_value, prefilter, quoted
+
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+ProblemSink = Callable[[Problem], None]
+INCIDENTS = "incidents.jsonl"
+EVENTS = "events.jsonl"
+ARTIFACTS = "artifacts.jsonl"
+TORN = "torn write: no newline at end"
+
+
+class JsonlReader:
+    """Reads the files of one store directory, reporting damaged lines to ``on_problem``."""
+
+    def __init__(self, directory: Path, on_problem: ProblemSink) -> None:
+        self.directory = directory
+        self._on_problem = on_problem
+        self._reported: set[tuple[str, int]] = set()
+
+    @contextmanager
+    def scan(self, name: str) -> Iterator[LineFile | None]:
+        """The file opened for one front-to-back read (``None`` if it does not exist yet).
+
+        A torn final line is reported when the read is over.
+        """
+        path = self.directory / name
+        if not self.directory.is_dir():
+            raise StoreUnavailable("store directory does not exist", where=str(self.directory))
+        try:
+            handle = path.open("rb")
+        except FileNotFoundError:
+            yield None
+            return
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read: {exc.strerror}", where=str(path)) from exc
+        with handle:
+            lines = LineFile(path, handle)
+            yield lines
+            if lines.torn_at is not None:
+                self.report(path, lines.torn_at, TORN, lines.line_number)
+
+    def parse(self, lines: LineFile, offset: int, line: bytes, model: type[R]) -> R | None:
+        """The record on ``line``; ``None`` for a blank line or a damaged one (reported)."""
+        record, reason = parse_line(line, model)
+        if reason is not None:
+            self.report(lines.path, offset, reason, lines.line_number)
+        return record
+
+    def report(
+        self, path: Path, offset: int, reason: str, line_number: Callable[[int], int]
+    ) -> None:
+        """Report the damaged line at ``offset`` once (its number is counted only then)."""
+        key = (str(path), offset)
+        if key not in self._reported:
+            self._reported.add(key)
+            self._on_problem(Problem(str(path), line_number(offset), reason))
+
+    def parsed_lines(self, name: str, model: type[R]) -> Iterator[tuple[bytes, R | None]]:
+        """Every complete line with its record (``None``: blank or damaged), in file order."""
+        with self.scan(name) as lines:
+            if lines is not None:
+                for offset, line in lines.lines():
+                    yield line, self.parse(lines, offset, line, model)
+
+    def records(self, name: str, model: type[R]) -> Iterator[R]:
+        """Every record of the file, in file order."""
+        return (record for _line, record in self.parsed_lines(name, model) if record is not None)
+
+    def records_holding(self, name: str, model: type[R], needles: Sequence[bytes]) -> Iterator[R]:
+        """Records whose line holds a needle (or an escape): for one id's lines.
+
+        The caller still checks each record; the needles only skip lines.
+        """
+        with self.scan(name) as lines:
+            if lines is not None:
+                for offset, line in lines.candidates(needles):
+                    if (record := self.parse(lines, offset, line, model)) is not None:
+                        yield record
+
+    def records_keyed(
+        self, name: str, model: type[R], key: bytes, wanted: Collection[bytes]
+    ) -> Iterator[R]:
+        """Records whose line starts with ``key`` in ``wanted``, or whose key is unclear.
+
+        One slice and one set lookup per line, so thousands of wanted ids cost
+        no more than one; the caller still checks each record.
+        """
+        with self.scan(name) as lines:
+            if lines is not None:
+                for offset, line in lines.lines():
+                    value = leading_value(line, key)
+                    if value is not None and value not in wanted:
+                        continue
+                    if (record := self.parse(lines, offset, line, model)) is not None:
+                        yield record
+
+    def latest_incidents(
+        self, groups: Sequence[Sequence[bytes]], keep: Callable[[Incident, int], T | None]
+    ) -> dict[bytes, T]:
+        """``keep(latest version, offset)`` of every incident where it is not ``None``.
+
+        ``groups`` must be a necessary condition of ``keep``: a version whose
+        line holds no needle of some group (and no escape) is one ``keep``
+        rejects. Such lines are not parsed unless they may supersede a kept
+        version, so last-wins stays exact: a later valid version always
+        replaces an earlier one, while a damaged later line never does.
+        """
+        found: dict[bytes, T | None] = {}
+        hit = prefilter(groups)
+        with self.scan(INCIDENTS) as lines:
+            if lines is None:
+                return {}
+            for offset, line in lines.lines():
+                if not hit(line):
+                    incident_id = leading_value(line, b'"id"')
+                    if incident_id is not None and found.get(incident_id) is None:
+                        continue  # nothing kept for this id that this line could replace
+                incident = self.parse(lines, offset, line, Incident)
+                if incident is not None:
+                    found[incident.id.encode()] = keep(incident, offset)
+        return {key: value for key, value in found.items() if value is not None}
+
+
+def filter_groups(query: IncidentFilter) -> list[list[bytes]]:
+    """What a line must hold to pass ``query``: a quoted value of each filter given."""
+    groups: list[list[bytes]] = []
+    for values in (query.status, query.severity):
+        if values is not None:
+            groups.append([quoted(v) for v in sorted(values)])
+    for value in (query.service, query.env):
+        if value is not None:
+            groups.append([quoted(value)])
+    return groups
+
+
+def parse_line(line: bytes, model: type[R]) -> tuple[R | None, str | None]:
+    """``(record, None)``, ``(None, reason)`` for a damaged line, ``(None, None)`` if blank."""
+    try:
+        # pydantic-core's own JSON parser: no intermediate dict of Python objects.
+        return model.model_validate_json(line), None
+    except ValidationError:
+        # Rare: a damaged line. Parse it the plain way so the reason reads as it
+        # always has ("not JSON: …" / "field: …"), and so any record the plain
+        # way accepts is still served.
+        return _parse_plainly(line, model)
+
+
+def _parse_plainly(line: bytes, model: type[R]) -> tuple[R | None, str | None]:
+    if not line.strip():
+        return None, None
+    try:
+        # Without the newline, a torn string reads "Unterminated string", not
+        # "Invalid control character".
+        return model.model_validate(json.loads(line.rstrip(b"\r\n"))), None
+    except ValidationError as exc:
+        return None, describe_validation_error(exc)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None, f"not JSON: {exc}"

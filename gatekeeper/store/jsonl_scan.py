@@ -1,0 +1,177 @@
+"""Byte-level reading of one JSONL file: whole lines, candidate lines, cheap field slices.
+
+The JSONL store's queries use these to skip lines *before* parsing them, which
+is what keeps a gate on a million-line store fast. Every skip rests on a
+necessary condition: a line is skipped only when its bytes prove it cannot be
+what the query wants. The proofs rely on what JSON allows in a string: a value
+made of letters, digits and ``._-`` (service and environment names, statuses,
+severities, record ids, ``followup``) appears in a line either as its literal
+quoted bytes (``"svc-042"``) or through a ``\\u`` escape. So a line that holds
+neither the quoted needle nor ``\\u`` cannot hold that value anywhere, and a
+line holding ``\\u`` is never skipped. Field slices (``{"id":"…"``) are only
+trusted on compactly written lines where the key occurs exactly once; anything
+else returns ``None`` and the caller parses the line.
+
+Line numbers (for ``path:line`` reports) are counted lazily, only for the rare
+line that is reported, by counting newlines in the same open file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+ESCAPE = b"\\u"
+# Big enough that the search loop runs in C for most of the file, small enough
+# that peak memory stays a few MB whatever the file size.
+BLOCK = 4 << 20
+
+
+class LineFile:
+    """An open JSONL file being read once, front to back.
+
+    ``torn_at`` is set, once the read reaches the end, to the offset of a final
+    line that has no newline (a writer died mid-write, or is still writing):
+    such a line is never yielded.
+    """
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self.path = path
+        self._handle = handle
+        self.torn_at: int | None = None
+        self.end = 0  # where the whole lines read so far end
+        self._counted = (0, 1)  # (offset, number of the line starting there)
+
+    def lines(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Every complete line from ``start`` on as ``(offset, line)``, newline included."""
+        self._handle.seek(start)
+        offset = self.end = start
+        for line in self._handle:
+            if not line.endswith(b"\n"):
+                self.torn_at = offset
+                return
+            yield offset, line
+            offset += len(line)
+            self.end = offset
+
+    def blocks(self, start: int = 0) -> Iterator[tuple[int, bytes, int]]:
+        """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``."""
+        self._handle.seek(start)
+        offset, rest = start, b""
+        self.end = start
+        while block := self._handle.read(BLOCK):
+            data = rest + block if rest else block
+            end = data.rfind(b"\n") + 1
+            if end:
+                yield offset, data, end
+            offset, rest = offset + end, data[end:]
+            self.end = offset
+        if rest:
+            self.torn_at = offset
+
+    def candidates(self, needles: Sequence[bytes], start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Lines from ``start`` on holding any of ``needles`` or a ``\\u`` escape, in file order.
+
+        The search jumps from match to match with ``bytes.find``, so lines
+        without a match cost nothing in Python.
+        """
+        for base, data, end in self.blocks(start):
+            found = _line_starts(data, end, needles) | _escaped_line_starts(data, end)
+            for first in sorted(found):
+                stop = data.index(b"\n", first, end) + 1
+                yield base + first, data[first:stop]
+
+    def line_number(self, offset: int) -> int:
+        """The 1-based number of the line that starts at ``offset``."""
+        counted, number = self._counted
+        if offset < counted:
+            counted, number = 0, 1
+        fd = self._handle.fileno()
+        while counted < offset:
+            data = os.pread(fd, min(BLOCK, offset - counted), counted)
+            if not data:
+                break
+            number += data.count(b"\n")
+            counted += len(data)
+        self._counted = (offset, number)
+        return number
+
+
+def _escaped_line_starts(data: bytes, end: int) -> set[int]:
+    """Offsets of the lines holding ``\\u``: the search for a backslash runs at memchr speed."""
+    starts: set[int] = set()
+    found = data.find(b"\\", 0, end)
+    while found != -1:
+        if data.startswith(ESCAPE, found):
+            starts.add(data.rfind(b"\n", 0, found) + 1)
+        found = data.find(b"\\", found + 2, end)
+    return starts
+
+
+def _line_starts(data: bytes, end: int, needles: Sequence[bytes]) -> set[int]:
+    """Offsets in ``data`` of the lines (before ``end``) that hold any needle."""
+    starts: set[int] = set()
+    for needle in needles:
+        found = data.find(needle, 0, end)
+        while found != -1:
+            starts.add(data.rfind(b"\n", 0, found) + 1)
+            found = data.find(needle, data.index(b"\n", found, end) + 1, end)
+    return starts
+
+
+def leading_value(line: bytes, key: bytes) -> bytes | None:
+    """The string value of ``key`` if the line starts with it, written compactly.
+
+    ``{"id":"inc_1",…`` gives ``b"inc_1"`` for ``key=b'"id"'``. ``None`` when
+    unsure: other spacing or key order, a second occurrence of the key (a
+    duplicate or a nested one), or any backslash in the line.
+    """
+    prefix = b"{" + key + b':"'
+    if not line.startswith(prefix):
+        return None
+    return _checked_value(line, key, len(prefix))
+
+
+def field_value(line: bytes, key: bytes) -> bytes | None:
+    """The string value of ``key`` anywhere in a compact line, or ``None`` when unsure."""
+    found = line.find(key + b':"')
+    if found == -1:
+        return None
+    return _checked_value(line, key, found + len(key) + 2)
+
+
+def _checked_value(line: bytes, key: bytes, start: int) -> bytes | None:
+    end = line.find(b'"', start)
+    # A backslash anywhere (memchr: cheap) may be an escape hiding the key.
+    if end == -1 or b"\\" in line or line.find(key, end) != -1:
+        return None
+    return line[start:end]
+
+
+def may_match(line: bytes, groups: Sequence[Sequence[bytes]]) -> bool:
+    """The prefilter for one line: a needle of every group, or an escape that might hide one.
+
+    ``[[b'"svc-a"', b'"svc-b"'], [b'"prod"']]`` reads "svc-a or svc-b, and prod".
+    No groups: every line may match.
+    """
+    return all(any(needle in line for needle in group) for group in groups) or ESCAPE in line
+
+
+def prefilter(groups: Sequence[Sequence[bytes]]) -> Callable[[bytes], bool]:
+    """:func:`may_match` for ``groups``, specialised for the common one- and two-needle cases.
+
+    It runs once per line of the incidents file when the index cannot be used.
+    """
+    if not groups:
+        return lambda _line: True
+    if any(len(group) != 1 for group in groups) or len(groups) > 2:
+        return lambda line: may_match(line, groups)
+    first, second = groups[0][0], groups[-1][0]
+    return lambda line: (first in line and second in line) or ESCAPE in line
+
+
+def quoted(value: str) -> bytes:
+    """``value`` as it appears in a line when written without escapes: ``"value"``."""
+    return b'"' + value.encode() + b'"'

@@ -1,0 +1,418 @@
+"""The JSONL store's fast paths agree with a naive full scan (docs/performance.md).
+
+Random small stores are built the way real ones are: through ``store.write``
+(which keeps the sidecar index current), mixed with lines other tools append by
+hand (other spacing, ``\\u`` escapes, damaged records, a torn tail), which leave
+the index stale until the next write rebuilds it. Every query is answered three
+ways and compared: as the store is (index or scan), with the index deleted
+(byte prefilters only), and by the naive scan written below (every line through
+``json.loads`` + ``model_validate``, last version wins, filters in plain Python).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gatekeeper.errors import NotFound
+from gatekeeper.models import Artifact, Event, Incident, Record
+from gatekeeper.store import IncidentFilter, Problem, WriteBatch
+from gatekeeper.store.base import newest_first_key, service_records
+from gatekeeper.store.jsonl import JsonlIncidentStore, encode
+from gatekeeper.store.jsonl_index import INDEX, snapshot
+from gatekeeper.store.jsonl_scan import leading_value
+from tests.store.factories import T0, artifact, changed, event, followup, incident
+
+R = TypeVar("R", bound=Record)
+SERVICES = ["svc-a", "svc-b", "svc-ab"]  # "svc-a" is inside "svc-ab": needles must be quoted
+ENVS = ["prod", "staging"]
+FILES = ("incidents.jsonl", "events.jsonl", "artifacts.jsonl")
+
+
+# -- the naive reader -------------------------------------------------------------
+
+
+def naive_records(path: Path, model: type[R]) -> Iterator[R]:
+    """Every valid record of ``path``; the last line counts only if it ends in a newline."""
+    if not path.exists():
+        return
+    for line in path.read_bytes().split(b"\n")[:-1]:
+        try:
+            yield model.model_validate(json.loads(line))
+        except ValueError:
+            continue
+
+
+@dataclass
+class Naive:
+    directory: Path
+    incidents: dict[str, Incident] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for found in naive_records(self.directory / FILES[0], Incident):
+            self.incidents[found.id] = found
+        self.events = list(naive_records(self.directory / FILES[1], Event))
+        self.artifacts = list(naive_records(self.directory / FILES[2], Artifact))
+
+    def gate(self, env: str, services: list[str], since: datetime) -> Any:
+        relevant = [
+            i
+            for i in self.incidents.values()
+            if i.service in services and i.env == env and (i.active or i.started_at >= since)
+        ]
+        ids = {i.id for i in relevant}
+        events = [e for e in self.events if e.incident_id in ids]
+        artifacts = [a for a in self.artifacts if a.incident_id in ids]
+        return service_records(env, services, relevant, events, artifacts)
+
+    def listed(self, query: IncidentFilter) -> list[Incident]:
+        found = sorted(
+            (i for i in self.incidents.values() if query.matches(i)),
+            key=newest_first_key,
+            reverse=True,
+        )
+        return found if query.limit is None else found[: query.limit]
+
+    def timeline(self, incident_id: str) -> list[Event]:
+        mine = [e for e in self.events if e.incident_id == incident_id]
+        return sorted(mine, key=lambda e: (e.ts, e.recorded_at, e.id))
+
+
+# -- building random stores -------------------------------------------------------
+
+
+def _versions(draw: st.DrawFn, first: Incident) -> list[Incident]:
+    """Later versions: scope changes and changes no query looks at."""
+    out = [first]
+    for _ in range(draw(st.integers(0, 3))):
+        changes = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "service": st.sampled_from(SERVICES),
+                    "env": st.sampled_from(ENVS),
+                    "status": st.sampled_from(["open", "mitigated", "resolved", "closed"]),
+                    "severity": st.sampled_from(["P0", "P1", "P2", "P3"]),
+                    "title": st.sampled_from(['"svc-a" in quotes', "svc-b", "renamed"]),
+                    "labels": st.sampled_from([{}, {"id": "x"}, {"env": "prod"}]),
+                },
+            )
+        )
+        out.append(changed(out[-1], **changes))
+    return out
+
+
+def _foreign(record: Record, draw: st.DrawFn) -> bytes:
+    """The record as another tool might append it: valid, but not our compact form."""
+    style = draw(st.sampled_from(["spaced", "reordered", "escaped", "values escaped"]))
+    data = record.to_json_dict()
+    if style == "spaced":
+        return json.dumps(data).encode() + b"\n"
+    if style == "reordered":
+        return (
+            json.dumps(dict(reversed(list(data.items()))), separators=(",", ":")).encode() + b"\n"
+        )
+    line = encode(record)
+    if style == "escaped":  # every "-" and "_" escaped: no quoted needle survives
+        return line.replace(b"-", b"\\u002d").replace(b"_", b"\\u005f")
+    # only the values queries look for escaped; ids stay plain
+    for value in (b'"svc-', b'"prod"', b'"followup"'):
+        line = line.replace(value, value[:2] + b"\\u%04x" % value[2] + value[3:])
+    return line
+
+
+def _damaged(record: Record, draw: st.DrawFn) -> bytes:
+    line = encode(record)
+    kind = draw(st.sampled_from(["cut", "bad field", "garbage", "blank"]))
+    if kind == "cut":
+        return line[: draw(st.integers(1, len(line) - 2))] + b"\n"
+    if kind == "bad field":
+        return line.replace(b'"ts":"', b'"ts":"never').replace(b'"severity":"', b'"severity":"X')
+    return b"not json at all\n" if kind == "garbage" else b"  \n"
+
+
+def _edit_in_place(path: Path) -> None:
+    """A hand edit that keeps the size: every "svc-a" becomes "svc-b" and back."""
+    data = path.read_bytes()
+    swapped = data.replace(b'"svc-a"', b'"svc-x"').replace(b'"svc-b"', b'"svc-a"')
+    with path.open("r+b") as handle:  # the same file (inode), rewritten
+        handle.write(swapped.replace(b'"svc-x"', b'"svc-b"'))
+    # A person edits seconds after the last write; the file's clock moves on.
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def _append(path: Path, data: bytes) -> None:
+    with path.open("ab") as handle:
+        handle.write(data)
+
+
+def build_store(directory: Path, draw: st.DrawFn) -> None:
+    """A few incidents with versions, follow-ups and artifacts, and lines added by hand.
+
+    Ids and texts are fixed by position, so every run of an example writes the
+    same bytes (hypothesis replays and shrinks examples).
+    """
+    store = JsonlIncidentStore(directory, on_problem=lambda _p: None)
+    serial = itertools.count(1)
+
+    def note(of: Incident, **fields: Any) -> Event:
+        return event(of, id=f"evt_{next(serial):016x}", message="about the followup", **fields)
+
+    def update(of: Incident, n: int, **meta: Any) -> Event:
+        return note(of, ts=of.started_at, type="followup", meta={"followup_id": f"fu_{n}", **meta})
+
+    for n in range(draw(st.integers(1, 5))):
+        start = T0 - timedelta(days=draw(st.integers(0, 60)))
+        first = incident(
+            id=f"inc_{start:%Y%m%d_%H%M}_{n:06d}",
+            title="Checkout errors",
+            started_at=start,
+            service=draw(st.sampled_from(SERVICES)),
+            env=draw(st.sampled_from(ENVS)),
+            status=draw(st.sampled_from(["open", "resolved"])),
+        )
+        versions = _versions(draw, first)
+        events = [update(first, n, title="t", owner="o", due="2026-03-05"), note(first)]
+        if draw(st.booleans()):
+            events.append(update(first, n, status="done"))
+        store.write(
+            WriteBatch(new_incidents=(first,), events=tuple(events), artifacts=(artifact(first),))
+        )
+        for version in versions[1:]:
+            if draw(st.booleans()):
+                store.write(WriteBatch(updated_incidents=(version,)))
+            else:
+                _append(directory / FILES[0], _foreign(version, draw))
+        for _ in range(draw(st.integers(0, 2))):
+            record: Record = draw(st.sampled_from([versions[-1], *events]))
+            name = FILES[0] if isinstance(record, Incident) else FILES[1]
+            _append(directory / name, _damaged(record, draw))
+        if draw(st.booleans()):
+            _append(directory / FILES[1], _foreign(update(first, n, status="open"), draw))
+    # A write makes the index current (rebuilding it over every line so far);
+    # an edit in place then makes it stale again, until the next write.
+    for step in draw(st.sampled_from(["", "w", "e", "we", "ew", "wew"])):
+        if step == "w":
+            store.write(WriteBatch(events=(note(first),)))
+        else:
+            _edit_in_place(directory / FILES[0])
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(FILES))
+        _append(directory / name, b'{"id":"inc_2026')  # a writer died mid-line
+
+
+# -- the comparison -------------------------------------------------------------------
+
+
+def _queries(draw: st.DrawFn) -> IncidentFilter:
+    return IncidentFilter(
+        status=draw(st.none() | st.frozensets(st.sampled_from(["open", "mitigated", "closed"]))),
+        service=draw(st.none() | st.sampled_from(SERVICES)),
+        env=draw(st.none() | st.sampled_from(ENVS)),
+        severity=draw(st.none() | st.frozensets(st.sampled_from(["P0", "P1", "P3"]))),
+        since=draw(st.none() | st.just(T0 - timedelta(days=30))),
+        until=draw(st.none() | st.just(T0 - timedelta(days=5))),
+        limit=draw(st.sampled_from([None, 1, 3])),
+    )
+
+
+def _check_reports(directory: Path, reported: list[Problem], must: set[int]) -> None:
+    """Reported lines are damaged ones (verify agrees); ``must`` (line numbers) all are."""
+    every = set(JsonlIncidentStore(directory).verify())
+    assert set(reported) <= every
+    incidents = str(directory / FILES[0])
+    assert must <= {p.line for p in reported if p.path == incidents}
+
+
+def _damaged_gate_lines(directory: Path, env: str, services: list[str]) -> set[int]:
+    """Damaged incident lines holding a requested service and the env: always reported."""
+    path = directory / FILES[0]
+    problems = [p for p in JsonlIncidentStore(directory).verify() if p.path == str(path)]
+    lines = path.read_bytes().split(b"\n")
+    torn = {p.line for p in problems if p.reason.startswith("torn")}
+    return torn | {
+        p.line
+        for p in problems
+        if f'"{env}"'.encode() in lines[p.line - 1]
+        and any(f'"{s}"'.encode() in lines[p.line - 1] for s in services)
+    }
+
+
+def _compare(directory: Path, data: st.DataObject) -> None:
+    naive = Naive(directory)
+    since = T0 - timedelta(days=data.draw(st.sampled_from([1, 20, 90])))
+    for env in ENVS:
+        for services in [*([s] for s in SERVICES), SERVICES]:
+            reported: list[Problem] = []
+            store = JsonlIncidentStore(directory, on_problem=reported.append)
+            assert store.gate_records(env, services, since) == naive.gate(env, services, since)
+            _check_reports(directory, reported, _damaged_gate_lines(directory, env, services))
+
+    reported = []
+    store = JsonlIncidentStore(directory, on_problem=reported.append)
+    query = _queries(data.draw)
+    assert store.list_incidents(query) == naive.listed(query)
+    for incident_id in [*naive.incidents, "inc_20260301_1000_zzzzzz"]:
+        assert store.events(incident_id) == naive.timeline(incident_id)
+        if incident_id in naive.incidents:
+            assert store.get_incident(incident_id) == naive.incidents[incident_id]
+        else:
+            with pytest.raises(NotFound):
+                store.get_incident(incident_id)
+    _check_reports(directory, reported, set())
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_fast_paths_agree_with_a_naive_full_scan(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    directory = tmp_path_factory.mktemp("store")
+    build_store(directory, data.draw)
+    _compare(directory, data)  # the index when it is current, else the scan
+    (directory / INDEX).unlink(missing_ok=True)
+    _compare(directory, data)  # the byte prefilters alone
+
+
+# -- the index: when it is used, and what it survives -----------------------------------
+
+
+def _indexed(directory: Path) -> bool:
+    with snapshot(directory) as snap:
+        return snap is not None
+
+
+def _gate(store: JsonlIncidentStore, service: str = "svc-a") -> list[str]:
+    return [i.id for i in store.gate_records("prod", [service], T0)[service].incidents]
+
+
+def test_the_index_is_used_only_while_it_describes_the_files(store_dir: Path) -> None:
+    store = JsonlIncidentStore(store_dir)
+    first = incident(service="svc-a")
+    store.write(WriteBatch(new_incidents=(first,)))
+    assert _indexed(store_dir)
+
+    moved = changed(first, service="svc-b")  # another tool appends a later version
+    _append(store_dir / FILES[0], encode(moved))
+    assert not _indexed(store_dir)
+    assert _gate(store) == [] and _gate(store, "svc-b") == [first.id]
+
+    store.write(WriteBatch(events=(event(first),)))  # the next write re-reads the file
+    assert _indexed(store_dir)
+    assert _gate(store) == [] and _gate(store, "svc-b") == [first.id]
+
+    store.compact()  # a new incidents file: indexed again under the same lock
+    assert _indexed(store_dir)
+    assert _gate(store, "svc-b") == [first.id]
+
+    copy = store_dir.parent / "copy"
+    shutil.copytree(store_dir, copy)  # other inodes: the copied index is not trusted
+    assert not _indexed(copy)
+    assert _gate(JsonlIncidentStore(copy), "svc-b") == [first.id]
+
+
+@pytest.fixture
+def no_scanning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the gate's scan fail, to show an answer came from the index."""
+
+    def scan(*_args: object) -> None:
+        raise AssertionError("scanned although the index matches")
+
+    monkeypatch.setattr(JsonlIncidentStore, "_scanned_gate", scan)
+
+
+@pytest.mark.usefixtures("no_scanning")
+def test_damaged_lines_are_reported_from_the_index_as_a_scan_reports_them(
+    store_dir: Path,
+) -> None:
+    store = JsonlIncidentStore(store_dir)
+    good = incident(service="svc-a")
+    store.write(WriteBatch(new_incidents=(good,)))
+    bad = encode(changed(good)).replace(b'"severity":"P1"', b'"severity":"P9"')
+    _append(store_dir / FILES[0], b"not json\n" + bad)
+    _append(store_dir / FILES[1], encode(followup(good, "fu_1")).replace(b'"ts":"', b'"ts":"x'))
+    store.write(WriteBatch(events=(followup(good, "fu_2", title="t", owner="o"),)))
+    assert _indexed(store_dir)
+
+    reported: list[Problem] = []
+    indexed = JsonlIncidentStore(store_dir, on_problem=reported.append)
+    assert _gate(indexed) == [good.id]
+    assert set(reported) == set(JsonlIncidentStore(store_dir).verify())
+    assert sorted(str(p).split(": skipped")[0] for p in reported) == [
+        f"{store_dir / FILES[1]}:1",
+        f"{store_dir / FILES[0]}:2",
+        f"{store_dir / FILES[0]}:3",
+    ]
+
+
+def test_an_index_that_points_at_the_wrong_lines_is_caught(store_dir: Path) -> None:
+    store = JsonlIncidentStore(store_dir)
+    records = [incident(service="svc-a"), incident(service="svc-b")]
+    store.write(WriteBatch(new_incidents=tuple(records)))
+    with sqlite3.connect(store_dir / INDEX) as con:  # swap where the two ids live
+        con.execute("UPDATE incidents SET pos = (SELECT max(pos) FROM incidents) - pos")
+    assert _gate(store) == [records[0].id]
+    assert store.get_incident(records[1].id) == records[1]
+    assert store.list_incidents(IncidentFilter(service="svc-b")) == [records[1]]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other version"])
+def test_an_unusable_index_file_is_ignored_then_rebuilt(store_dir: Path, damage: str) -> None:
+    store = JsonlIncidentStore(store_dir)
+    first = incident(service="svc-a")
+    store.write(WriteBatch(new_incidents=(first,)))
+    if damage == "garbage":
+        (store_dir / INDEX).write_bytes(b"this is not a database" * 100)
+    else:
+        with sqlite3.connect(store_dir / INDEX) as con:
+            con.execute("PRAGMA user_version = 99")
+    assert not _indexed(store_dir)
+    assert _gate(store) == [first.id]
+    store.write(WriteBatch(events=(event(first),)))
+    assert _indexed(store_dir)
+    assert _gate(store) == [first.id]
+
+
+def test_a_damaged_line_never_makes_its_id_exist(store_dir: Path) -> None:
+    """Writes look ids up by a byte slice; a damaged line with that id is not a record."""
+    store = JsonlIncidentStore(store_dir, on_problem=lambda _p: None)
+    first = incident()
+    note = event(first)
+    _append(store_dir / FILES[0], encode(first).replace(b'"P1"', b'"P9"'))
+    _append(store_dir / FILES[1], encode(note).replace(b'"ts":"', b'"ts":"x'))
+    store.write(WriteBatch(new_incidents=(first,)))  # no Conflict
+    store.write(WriteBatch(events=(note,)), upsert=True)  # not skipped as present
+    assert store.get_incident(first.id) == first
+    assert store.events(first.id) == [note]
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        (b'{"id":"inc_1","title":"x"}\n', b"inc_1"),
+        (b'{"id": "inc_1"}\n', None),  # other spacing
+        (b'{"id":"inc_1","labels":{"id":"inc_2"}}\n', None),  # a nested key
+        (b'{"id":"inc_1","id":"inc_2"}\n', None),  # a duplicate: JSON keeps the last
+        (b'{"id":"inc\\u005f1"}\n', None),  # an escape
+        (b'{"title":"x","id":"inc_1"}\n', None),  # another key first
+    ],
+)
+def test_a_leading_value_is_sliced_only_when_certain(line: bytes, value: bytes | None) -> None:
+    assert leading_value(line, b'"id"') == value
