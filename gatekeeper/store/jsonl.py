@@ -335,8 +335,18 @@ class JsonlIncidentStore:
                     handle.flush()
                     os.fsync(handle.fileno())
             atomic_write(path, b"".join(latest.values()))
-            jsonl_index.rebuild(self.directory, INCIDENTS)  # a new file: its old facts are void
+            jsonl_index.rebuild(self.directory, [INCIDENTS])  # a new file: old facts are void
         return CompactResult(lines_before=before, lines_after=len(latest))
+
+    def reindex(self) -> None:
+        """Rebuild the sidecar index from the files, under the store lock.
+
+        Writes keep the index current; this is for a store last changed by hand
+        or by another tool, so the next write does not pay for the rebuild.
+        """
+        self._ensure_directory()
+        with exclusive_lock(self.directory / LOCK):
+            jsonl_index.rebuild(self.directory)
 
     def close(self) -> None:
         """Nothing to release: files are opened per call."""

@@ -22,6 +22,7 @@ So a stale index is never used: it only ever costs speed.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -39,12 +40,14 @@ INDEX = ".index.sqlite3"
 INDEXED = (INCIDENTS, EVENTS)
 # Bump when what is recorded, or what makes a line valid, changes: an index of
 # another version is rebuilt by the next write and ignored until then.
-VERSION = 1
+VERSION = 2
 _ROWS_PER_INSERT = 5000
 _UNREADABLE = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 _SCHEMA = """
-CREATE TABLE files (name TEXT PRIMARY KEY, dev INT, ino INT, size INT, mtime_ns INT);
+CREATE TABLE files (
+    name TEXT PRIMARY KEY, dev INT, ino INT, size INT, mtime_ns INT, boot TEXT
+);
 CREATE TABLE incidents (
     id TEXT PRIMARY KEY, pos INT NOT NULL, service TEXT NOT NULL, env TEXT NOT NULL,
     severity TEXT NOT NULL, status TEXT NOT NULL, started_us INT NOT NULL
@@ -61,38 +64,50 @@ class IndexMismatch(Exception):
     """A line the index points to is not what it says: the caller scans instead."""
 
 
+@functools.cache
+def boot_id() -> str:
+    """This boot of the machine (Linux), or ``""`` where that cannot be known."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True)
 class FileState:
-    """What must not have changed for the index to describe a file."""
+    """What must not have changed for the index to describe a file.
+
+    ``boot`` is the machine's boot the state was seen in. The index is written
+    without ``fsync`` when the boot is known (a process that dies leaves SQLite's
+    journal to roll back; only a machine that stops can lose writes), so an
+    index from an earlier boot is never trusted: the next write rebuilds it.
+    """
 
     dev: int
     ino: int
     size: int
     mtime_ns: int
+    boot: str
 
     @classmethod
-    def of(cls, fd: int) -> FileState:
-        st = os.fstat(fd)
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    def of(cls, st: os.stat_result) -> FileState:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, boot_id())
 
 
-MISSING = FileState(0, 0, -1, 0)
+def _missing() -> FileState:
+    return FileState(0, 0, -1, 0, boot_id())
 
 
 def _state(path: Path) -> FileState:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        return FileState.of(os.stat(path))
     except FileNotFoundError:
-        return MISSING
-    try:
-        return FileState.of(fd)
-    finally:
-        os.close(fd)
+        return _missing()
 
 
 def _recorded(con: sqlite3.Connection, name: str) -> FileState | None:
     row = con.execute(
-        "SELECT dev, ino, size, mtime_ns FROM files WHERE name = ?", (name,)
+        "SELECT dev, ino, size, mtime_ns, boot FROM files WHERE name = ?", (name,)
     ).fetchone()
     return FileState(*row) if row else None
 
@@ -123,28 +138,32 @@ def updating(directory: Path) -> Iterator[None]:
     with closing(con):  # closing rolls back whatever was not committed
         try:
             con.execute("BEGIN IMMEDIATE")
-            current = {name: _recorded(con, name) == _state(directory / name) for name in INDEXED}
+            before = {name: _state(directory / name) for name in INDEXED}
+            current = {name: _recorded(con, name) == before[name] for name in INDEXED}
         except (sqlite3.Error, OSError):
             yield
             return
         yield  # the appends
         try:
             for name in INDEXED:
-                _refresh(con, directory / name, extend=current[name])
+                untouched = _state(directory / name) == before[name]
+                if not (current[name] and untouched):
+                    _refresh(con, directory / name, extend=current[name])
             con.execute("COMMIT")
         except Exception:  # the records are written: never fail the write
             pass  # the recorded states are older than the files now, so never used
 
 
-def rebuild(directory: Path, name: str) -> None:
-    """Forget what the index knows of ``name`` and read it again (after compaction)."""
+def rebuild(directory: Path, names: Sequence[str] = INDEXED) -> None:
+    """Forget what the index knows of ``names`` and read them again (store lock held)."""
     con = _open_for_writing(directory)
     if con is None:
         return
     with closing(con):
         try:
             con.execute("BEGIN IMMEDIATE")
-            _refresh(con, directory / name, extend=False)
+            for name in names:
+                _refresh(con, directory / name, extend=False)
             con.execute("COMMIT")
         except Exception:  # compaction is done: never fail it
             pass
@@ -157,6 +176,8 @@ def _open_for_writing(directory: Path) -> sqlite3.Connection | None:
         con = None
         try:
             con = sqlite3.connect(path, timeout=10, isolation_level=None)
+            # Durable enough without fsync when an index from another boot is ignored.
+            con.execute(f"PRAGMA synchronous = {'OFF' if boot_id() else 'FULL'}")
             if con.execute("PRAGMA user_version").fetchone()[0] != VERSION:
                 _reset(con)
             return con
@@ -187,16 +208,16 @@ def _refresh(con: sqlite3.Connection, path: Path, *, extend: bool) -> None:
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        _record(con, path.name, MISSING)
+        _record(con, path.name, _missing())
         return
     with handle:
-        before = FileState.of(handle.fileno())
+        before = FileState.of(os.fstat(handle.fileno()))
         lines = LineFile(path, handle)
         if path.name == INCIDENTS:
             _index_incidents(con, lines, start)
         else:
             _index_events(con, lines, start)
-        after = FileState.of(handle.fileno())
+        after = FileState.of(os.fstat(handle.fileno()))
         # Only a file that held still while it was read, and ends in a whole
         # line, is described; otherwise it stays undescribed until next time.
         if before == after and lines.end == after.size:
@@ -210,8 +231,8 @@ def _forget(con: sqlite3.Connection, name: str) -> None:
 
 def _record(con: sqlite3.Connection, name: str, state: FileState) -> None:
     con.execute(
-        "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-        (name, state.dev, state.ino, state.size, state.mtime_ns),
+        "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+        (name, state.dev, state.ino, state.size, state.mtime_ns, state.boot),
     )
 
 
@@ -322,11 +343,11 @@ def _matching_files(
         try:
             fd = os.open(directory / name, os.O_RDONLY)
         except FileNotFoundError:
-            if _recorded(con, name) != MISSING:
+            if _recorded(con, name) != _missing():
                 return None
             continue
         stack.callback(os.close, fd)
-        if _recorded(con, name) != FileState.of(fd):
+        if _recorded(con, name) != FileState.of(os.fstat(fd)):
             return None
         fds[name] = fd
     return fds

@@ -322,6 +322,11 @@ def test_the_index_is_used_only_while_it_describes_the_files(store_dir: Path) ->
     assert _indexed(store_dir)
     assert _gate(store, "svc-b") == [first.id]
 
+    _append(store_dir / FILES[1], encode(event(first)))
+    assert not _indexed(store_dir)
+    store.reindex()  # without writing a record
+    assert _indexed(store_dir)
+
     copy = store_dir.parent / "copy"
     shutil.copytree(store_dir, copy)  # other inodes: the copied index is not trusted
     assert not _indexed(copy)
@@ -373,7 +378,7 @@ def test_an_index_that_points_at_the_wrong_lines_is_caught(store_dir: Path) -> N
     assert store.list_incidents(IncidentFilter(service="svc-b")) == [records[1]]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "other version"])
+@pytest.mark.parametrize("damage", ["garbage", "other version", "written before a reboot"])
 def test_an_unusable_index_file_is_ignored_then_rebuilt(store_dir: Path, damage: str) -> None:
     store = JsonlIncidentStore(store_dir)
     first = incident(service="svc-a")
@@ -382,7 +387,10 @@ def test_an_unusable_index_file_is_ignored_then_rebuilt(store_dir: Path, damage:
         (store_dir / INDEX).write_bytes(b"this is not a database" * 100)
     else:
         with sqlite3.connect(store_dir / INDEX) as con:
-            con.execute("PRAGMA user_version = 99")
+            if damage == "other version":
+                con.execute("PRAGMA user_version = 99")
+            else:  # written without fsync: a machine that stopped may have lost some of it
+                con.execute("UPDATE files SET boot = 'an earlier boot'")
     assert not _indexed(store_dir)
     assert _gate(store) == [first.id]
     store.write(WriteBatch(events=(event(first),)))
