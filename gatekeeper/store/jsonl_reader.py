@@ -21,7 +21,13 @@ from pydantic import ValidationError
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentFilter, Problem
-from gatekeeper.store.jsonl_scan import LineFile, leading_value, prefilter, quoted
+from gatekeeper.store.jsonl_scan import (
+    LineFile,
+    incident_id_guess,
+    leading_value,
+    prefilter,
+    quoted,
+)
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
@@ -129,18 +135,21 @@ class JsonlReader:
         replaces an earlier one, while a damaged later line never does.
         """
         found: dict[bytes, T | None] = {}
+        kept: set[bytes] = set()  # the ids whose latest version so far is kept
         hit = prefilter(groups)
         with self.scan(INCIDENTS) as lines:
             if lines is None:
                 return {}
             for offset, line in lines.lines():
-                if not hit(line):
-                    incident_id = leading_value(line, b'"id"')
-                    if incident_id is not None and found.get(incident_id) is None:
-                        continue  # nothing kept for this id that this line could replace
+                if not (hit(line) or b"\\" in line):  # a backslash may be an escape
+                    guess = incident_id_guess(line)
+                    if not kept or (guess is not None and guess not in kept):
+                        continue  # cannot be kept, nor replace a kept version
                 incident = self.parse(lines, offset, line, Incident)
                 if incident is not None:
-                    found[incident.id.encode()] = keep(incident, offset)
+                    key = incident.id.encode()
+                    value = found[key] = keep(incident, offset)
+                    (kept.discard if value is None else kept.add)(key)
         return {key: value for key, value in found.items() if value is not None}
 
 

@@ -32,7 +32,7 @@ from gatekeeper.store import IncidentFilter, Problem, WriteBatch
 from gatekeeper.store.base import newest_first_key, service_records
 from gatekeeper.store.jsonl import JsonlIncidentStore, encode
 from gatekeeper.store.jsonl_index import INDEX, snapshot
-from gatekeeper.store.jsonl_scan import leading_value
+from gatekeeper.store.jsonl_scan import incident_id_guess, leading_value
 from tests.store.factories import T0, artifact, changed, event, followup, incident
 
 R = TypeVar("R", bound=Record)
@@ -424,3 +424,19 @@ def test_a_damaged_line_never_makes_its_id_exist(store_dir: Path) -> None:
 )
 def test_a_leading_value_is_sliced_only_when_certain(line: bytes, value: bytes | None) -> None:
     assert leading_value(line, b'"id"') == value
+
+
+@pytest.mark.parametrize(
+    ("line", "guess"),
+    [
+        (b'{"id":"inc_20260301_1000_000001","title":"x"}\n', b"inc_20260301_1000_000001"),
+        (b'{"id": "inc_20260301_1000_000001"}\n', None),  # other spacing
+        (b'{"id":"inc_20260301_1000_000001","id":"inc_20260301_1000_000002"}\n', None),
+        (b'{"title":"x","id":"inc_20260301_1000_000001"}\n', None),  # another key first
+        (b'{"id":"inc_1","title":"a longer title"}\n', b'inc_1","title":"a longer'),  # invalid id
+    ],
+)
+def test_an_incident_id_is_guessed_only_when_a_wrong_guess_is_harmless(
+    line: bytes, guess: bytes | None
+) -> None:
+    assert incident_id_guess(line) == guess
