@@ -1,17 +1,21 @@
 """Generate a realistic, deterministic incident store for benchmarks.
 
-    python3 bench/generate.py --incidents 10000 --out bench/data/10k
-    python3 bench/generate.py --incidents 10000 --out bench/data/10k --database-url postgresql://…
+    python -m bench.generate --incidents 10000 --out bench/data/10k
+    python -m bench.generate --incidents 10000 --out bench/data/10k --database-url postgresql://…
 
-N incidents across ~200 services and 3 environments, severities skewed towards
+N incidents across 200 services and 3 environments, severities skewed towards
 P2–P3, ~10 events per incident, follow-ups on ~30% of incidents (a share of
-them overdue at ``REFERENCE_NOW``). Records go through the project's own write
-path (validated models, ``IncidentStore.write``), in batches.
+them overdue at ``REFERENCE_NOW``), a postmortem on most resolved P0/P1s. An
+incident that was resolved has two versions, as the CLI would write them: the
+first when it opened, the last when it was resolved, so readers must apply
+"the last version wins". Records go through the project's own write path
+(validated models, ``IncidentStore.write``), in batches of ``BATCH`` incidents.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 from collections.abc import Iterator
@@ -19,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.models import Event, Incident
+from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store import IncidentStore, WriteBatch
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.jsonl_index import snapshot
 from gatekeeper.timeutil import format_timestamp
 
 REFERENCE_NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -72,7 +77,8 @@ class Generator:
             actor="helion",
         )
 
-    def incident(self) -> tuple[Incident, list[Event]]:
+    def incident(self) -> tuple[Incident, Incident, list[Event], list[Artifact]]:
+        """The first and the last version of one incident, its timeline, its artifacts."""
         rnd = self.rnd
         started = self.now - self.span * rnd.random() ** 1.3
         severity = rnd.choices(list(SEVERITY_WEIGHTS), weights=list(SEVERITY_WEIGHTS.values()))[0]
@@ -80,7 +86,7 @@ class Generator:
         active = rnd.random() < (0.5 if age < timedelta(days=3) else 0.02)
         resolved_at = None if active else started + timedelta(minutes=rnd.randint(10, 600))
         status = rnd.choice(["open", "mitigated"]) if active else rnd.choice(["resolved", "closed"])
-        incident = Incident(
+        last = Incident(
             id=f"inc_{started:%Y%m%d_%H%M}_{self._suffix(6)}",
             service=rnd.choice(SERVICES),
             env=rnd.choices(ENVS, weights=[2, 3, 5])[0],
@@ -95,7 +101,28 @@ class Generator:
             created_by="helion",
             labels={"team": f"team-{rnd.randint(1, 40)}"},
         )
-        return incident, self._timeline(incident)
+        first = last.model_copy(
+            update={"status": "open", "updated_at": started, "resolved_at": None, "closed_at": None}
+        )
+        return first, last, self._timeline(last), self._artifacts(last)
+
+    def _artifacts(self, incident: Incident) -> list[Artifact]:
+        """Postmortem metadata (no file) for most resolved P0/P1s: what the gate looks for."""
+        resolved = incident.resolved_at
+        if resolved is None or incident.severity not in ("P0", "P1") or self.rnd.random() > 0.8:
+            return []
+        content = f"# Postmortem {incident.id}\n".encode()
+        return [
+            Artifact(
+                incident_id=incident.id,
+                name="postmortem.md",
+                kind="md",
+                size_bytes=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                created_at=resolved + timedelta(days=self.rnd.randint(1, 7)),
+                created_by="helion",
+            )
+        ]
 
     def _timeline(self, incident: Incident) -> list[Event]:
         rnd, t = self.rnd, incident.started_at
@@ -150,35 +177,65 @@ class Generator:
 
 
 def generate(store: IncidentStore, count: int, seed: int = 7) -> None:
-    """Write ``count`` incidents with their timelines into ``store``, in batches."""
+    """Write ``count`` incidents with their timelines into ``store``, in batches.
+
+    Each batch is two writes: the first versions with the events and
+    artifacts, then the later versions of the incidents that were resolved.
+    """
     gen = Generator(seed)
-    incidents: list[Incident] = []
-    events: list[Event] = []
-    for n in range(count):
-        incident, timeline = gen.incident()
-        incidents.append(incident)
-        events.extend(timeline)
-        if len(incidents) == BATCH or n == count - 1:
-            store.write(WriteBatch(new_incidents=tuple(incidents), events=tuple(events)))
-            incidents, events = [], []
+    for start in range(0, count, BATCH):
+        firsts, lasts, events, artifacts = [], [], [], []
+        for _ in range(min(BATCH, count - start)):
+            first, last, timeline, attached = gen.incident()
+            firsts.append(first)
+            if last != first:
+                lasts.append(last)
+            events.extend(timeline)
+            artifacts.extend(attached)
+        store.write(
+            WriteBatch(
+                new_incidents=tuple(firsts), events=tuple(events), artifacts=tuple(artifacts)
+            )
+        )
+        store.write(WriteBatch(updated_incidents=tuple(lasts)))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--incidents", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True, help="JSONL store directory")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--database-url", help="also import into this PostgreSQL database")
-    args = parser.parse_args(argv)
-    if (args.out / "incidents.jsonl").exists():
-        print(f"error: {args.out} already holds a store", file=sys.stderr)
-        return 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    generate(JsonlIncidentStore(args.out), args.incidents, args.seed)
-    if args.database_url:
-        from bench.pg import load_into_postgres
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a store already there (re-indexed if stale)"
+    )
+    parser.add_argument("--database-url", help="also load into this PostgreSQL database")
+    parser.add_argument("--schema", default="bench", help="the schema to load into")
+    return parser
 
-        load_into_postgres(args.out, args.database_url)
+
+def ensure_indexed(directory: Path) -> None:
+    """Rebuild the sidecar index if it does not describe the files (untimed preparation)."""
+    with snapshot(directory) as index:
+        current = index is not None
+    if not current:
+        JsonlIncidentStore(directory).reindex()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if (args.out / "incidents.jsonl").exists():
+        if not args.reuse:
+            print(f"error: {args.out} already holds a store (see --reuse)", file=sys.stderr)
+            return 1
+        ensure_indexed(args.out)
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        generate(JsonlIncidentStore(args.out), args.incidents, args.seed)
+    if args.database_url:
+        from bench.pg import ensure_loaded
+
+        ensure_loaded(args.out, args.database_url, args.schema)
     return 0
 
 

@@ -1,13 +1,17 @@
 """Benchmarks: cold-process timings with baselines measured in the same run.
 
-    python3 bench/run.py                       # 1k and 10k, JSONL and Postgres
-    python3 bench/run.py --sizes 1k,10k,100k   # the full table (generates 100k once: slow)
-    python3 bench/run.py --quick               # 1k only, 3 repeats: a smoke run
+    python -m bench.run --quick                 # 1k only, 3 repeats: a smoke run
+    python -m bench.run                         # 1k and 10k, JSONL and Postgres
+    python -m bench.run --sizes 1k,10k,100k     # the full table (generates 100k once: slow)
 
-Every figure is reported next to a baseline measured in the same run, because
+Every figure is reported next to baselines measured in the same run, because
 these machines are noisy: ``python -c "import pydantic, yaml, click"`` (the
 import floor of our stack) and a full ``orjson`` parse of the same JSONL files
-(what "read everything" costs). Peak RSS is per process (``wait4``).
+(what "read everything" costs). Peak RSS is per process (``wait4``). Stores are
+generated once under ``bench/data`` (git-ignored) and loaded once into their own
+Postgres schema (``bench_<size>``). ``jsonl-scan`` is the same JSONL files
+without the sidecar index (hard links in ``bench/data/<size>-scan``): the cost
+of the byte-prefilter scan that readers fall back to when the index is stale.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +28,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "bench" / "data"
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+FILES = ("incidents.jsonl", "events.jsonl", "artifacts.jsonl")
 NOW = "2026-06-01T00:00:00Z"  # bench.generate.REFERENCE_NOW
 SERVICE = "svc-042"
 PY = sys.executable
 GATEKEEPER = [PY, "-m", "gatekeeper"]
+FLOOR = [PY, "-c", "import pydantic, yaml, click"]
 ORJSON_PARSE = (
     "import orjson, sys\n"
     "for name in sys.argv[1:]:\n"
     "    with open(name, 'rb') as f:\n"
     "        for line in f: orjson.loads(line)\n"
 )
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -48,176 +54,192 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Run ``argv`` to completion; return (seconds, peak RSS in KiB, exit code)."""
+@dataclass
+class Row:
+    """One scenario and the baselines it is judged against."""
+
+    timing: Timing
+    floor: Timing
+    parse: Timing | None = None
+
+
+def run_process(argv: list[str]) -> tuple[float, int]:
+    """Run ``argv`` to completion; return (seconds, peak RSS in KiB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO
-    )
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()  # read before waiting: a full pipe would block it
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()
     proc.stderr.close()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {argv}\n{err}")
-    return elapsed, usage.ru_maxrss, proc.returncode
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # 1 is a gate that blocks: a valid answer
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(argv)}\n{err}")
+    if err.strip():
+        print(f"note: {' '.join(argv[2:])} wrote to stderr: {err.strip()[:300]}", file=sys.stderr)
+    return elapsed, usage.ru_maxrss
 
 
-def measure(name: str, argv: list[str], repeat: int, env: dict[str, str] | None = None) -> Timing:
-    run_process(argv, env)  # warm the page cache; not counted
+def measure(name: str, argv: list[str], repeat: int) -> Timing:
+    run_process(argv)  # warm the page cache; not counted
     samples, rss = [], 0
     for _ in range(repeat):
-        seconds, peak, _code = run_process(argv, env)
+        seconds, peak = run_process(argv)
         samples.append(seconds)
         rss = max(rss, peak)
     return Timing(name, samples, rss)
 
 
-def ensure_store(size: str, database_url: str | None) -> Path:
-    directory = DATA / size
-    if not (directory / "incidents.jsonl").exists():
-        print(f"generating {size} store in {directory} …", file=sys.stderr)
-        subprocess.run(
-            [PY, "-m", "bench.generate", "--incidents", str(SIZES[size]), "--out", str(directory)],
-            check=True,
-            cwd=REPO,
-        )
-    if database_url:
-        from bench.pg import ensure_loaded
+def prepare(size: str, database_url: str | None) -> Path:
+    """Generate the store once, index it, load it into Postgres: in a child process.
 
-        ensure_loaded(directory, database_url, schema=f"bench_{size}")
+    This process imports neither gatekeeper nor psycopg, so the peak RSS of the
+    processes it measures is theirs, not inherited from it.
+    """
+    directory = DATA / size
+    argv = [PY, "-m", "bench.generate", "--incidents", str(SIZES[size])]
+    argv += ["--out", str(directory), "--reuse"]
+    if database_url:
+        argv += ["--database-url", database_url, "--schema", f"bench_{size}"]
+    subprocess.run(argv, check=True, cwd=REPO)
     return directory
 
 
-def gate_argv(store: Path, backend: str, database_url: str | None, size: str) -> list[str]:
-    argv = [*GATEKEEPER, "--now", NOW, "--store-dir", str(store)]
+def scan_only_copy(directory: Path) -> Path:
+    """The store's JSONL files hard-linked into a directory without the index."""
+    copy = directory.with_name(f"{directory.name}-scan")
+    copy.mkdir(exist_ok=True)
+    for name in FILES:
+        target = copy / name
+        if target.exists() and not target.samefile(directory / name):
+            target.unlink()
+        if not target.exists() and (directory / name).exists():
+            os.link(directory / name, target)
+    return copy
+
+
+def postgres_ready(url: str) -> bool:
+    if subprocess.run([PY, "-m", "bench.pg", "--ping", url], cwd=REPO).returncode == 0:
+        return True
+    print("skipping the postgres backend", file=sys.stderr)
+    return False
+
+
+def store_options(backend: str, directory: Path, url: str, size: str) -> list[str]:
     if backend == "postgres":
         from bench.pg import schema_url
 
-        argv += [
-            "--backend",
-            "postgres",
-            "--database-url",
-            schema_url(database_url or "", f"bench_{size}"),
-        ]
-    return argv
+        return ["--backend", "postgres", "--database-url", schema_url(url, f"bench_{size}")]
+    store = scan_only_copy(directory) if backend == "jsonl-scan" else directory
+    return ["--store-dir", str(store)]
 
 
-def scenarios(args: argparse.Namespace) -> list[tuple[Timing, Timing]]:
-    """Each scenario paired with the baseline it is judged against."""
-    repeat = args.repeat
-    floor = measure(
-        "import floor: python -c 'import pydantic, yaml, click'",
-        [PY, "-c", "import pydantic, yaml, click"],
-        repeat,
-    )
-    rows = [
+def commands(size: str) -> list[tuple[str, list[str]]]:
+    return [
+        (f"check {size}", ["check", "--env", "prod", "--service", SERVICE]),
+        (f"incident list --status open {size}", ["incident", "list", "--status", "open"]),
         (
-            measure(
-                "check: examples/incidents (jsonl)",
-                [
-                    *GATEKEEPER,
-                    "--store-dir",
-                    "examples/incidents",
-                    "check",
-                    "--env",
-                    "prod",
-                    "--service",
-                    "checkout",
-                ],
-                repeat,
-            ),
-            floor,
-        )
+            f"incident followups {size}",
+            ["incident", "followups", "--service", SERVICE, "--env", "prod"],
+        ),
     ]
-    for size in args.sizes:
-        store = ensure_store(size, args.database_url if "postgres" in args.backends else None)
-        files = [
-            str(store / n)
-            for n in ("incidents.jsonl", "events.jsonl", "artifacts.jsonl")
-            if (store / n).exists()
-        ]
-        parse = measure(
-            f"baseline: orjson parse of every line ({size})",
-            [PY, "-c", ORJSON_PARSE, *files],
-            repeat,
-        )
-        rows.append((parse, floor))
-        for backend in args.backends:
-            base = gate_argv(store, backend, args.database_url, size)
-            judged = parse if backend == "jsonl" else floor
-            rows.append(
-                (
-                    measure(
-                        f"check {size} ({backend})",
-                        [*base, "check", "--env", "prod", "--service", SERVICE],
-                        repeat,
-                    ),
-                    judged,
-                )
-            )
-            rows.append(
-                (
-                    measure(
-                        f"incident list --status open {size} ({backend})",
-                        [*base, "incident", "list", "--status", "open"],
-                        repeat,
-                    ),
-                    judged,
-                )
-            )
-            rows.append(
-                (
-                    measure(
-                        f"incident followups {size} ({backend})",
-                        [*base, "incident", "followups", "--service", SERVICE, "--env", "prod"],
-                        repeat,
-                    ),
-                    judged,
-                )
-            )
+
+
+def size_rows(size: str, args: argparse.Namespace, floor: Timing) -> list[Row]:
+    directory = prepare(size, args.database_url if "postgres" in args.backends else None)
+    files = [str(directory / n) for n in FILES if (directory / n).exists()]
+    parse = measure(
+        f"baseline: orjson parse of every line {size}",
+        [PY, "-c", ORJSON_PARSE, *files],
+        args.repeat,
+    )
+    rows = [Row(parse, floor)]
+    for backend in args.backends:
+        options = store_options(backend, directory, args.database_url, size)
+        for name, command in commands(size):
+            argv = [*GATEKEEPER, "--now", NOW, *options, *command]
+            rows.append(Row(measure(f"{name} ({backend})", argv, args.repeat), floor, parse))
     return rows
 
 
-def print_table(rows: list[tuple[Timing, Timing]]) -> None:
-    print(f"{'scenario':58} {'median':>8} {'min':>8} {'max':>8} {'rss MB':>7}  vs baseline")
-    for timing, baseline in rows:
-        ratio = "" if timing is baseline else f"{timing.median / baseline.median:5.2f}x"
+STARTUP = {
+    "start-up: python -c pass": "pass",
+    "start-up: the floor + one pydantic model": (
+        "import pydantic, yaml, click\nclass M(pydantic.BaseModel):\n    x: int"
+    ),
+    "start-up: import psycopg": "import psycopg",
+    "start-up: import gatekeeper.cli": "import gatekeeper.cli",
+}
+
+
+def scenarios(args: argparse.Namespace) -> list[Row]:
+    floor = measure("baseline: import floor (pydantic, yaml, click)", FLOOR, args.repeat)
+    rows = [Row(floor, floor)]
+    for name, code in STARTUP.items():
+        rows.append(Row(measure(name, [PY, "-c", code], args.repeat), floor))
+    example = [*GATEKEEPER, "--now", NOW, "--store-dir", "examples/incidents"]
+    example += ["check", "--env", "prod", "--service", "checkout"]
+    rows.append(Row(measure("check: examples/incidents (jsonl)", example, args.repeat), floor))
+    for size in args.sizes:
+        rows.extend(size_rows(size, args, floor))
+    return rows
+
+
+def print_table(rows: list[Row]) -> None:
+    head = ("median", "min", "max", "RSS MB", "×floor", "×parse")
+    print(f"{'scenario':52}" + "".join(f" {h:>7}" for h in head))
+    for row in rows:
+        t = row.timing
+        versus_floor = f"{t.median / row.floor.median:7.2f}" if t is not row.floor else ""
+        versus_parse = f"{t.median / row.parse.median:7.2f}" if row.parse else ""
         print(
-            f"{timing.name:58} {timing.median:8.3f} {min(timing.seconds):8.3f} "
-            f"{max(timing.seconds):8.3f} {timing.peak_rss_kb / 1024:7.1f}  {ratio}"
+            f"{t.name:52} {t.median:7.3f} {min(t.seconds):7.3f} {max(t.seconds):7.3f}"
+            f" {t.peak_rss_kb / 1024:7.1f} {versus_floor:>7} {versus_parse:>7}"
         )
 
 
-def writers_benchmark(count: int = 8, per_writer: int = 200) -> None:
-    """8 concurrent gatekeeper writers vs a single fsync'd plain-Python append loop."""
-    from bench.writers import compare_writers
+def print_growth(rows: list[Row], sizes: list[str], backends: list[str]) -> None:
+    """Gate time by store size, per backend: how the cost grows."""
+    by_name = {row.timing.name: row.timing for row in rows}
+    print(f"\n{'gate (check) median s':22}" + "".join(f"{size:>9}" for size in sizes))
+    for backend in backends:
+        cells = [by_name.get(f"check {size} ({backend})") for size in sizes]
+        print(f"{backend:22}" + "".join(f"{c.median:9.3f}" if c else f"{'-':>9}" for c in cells))
+    parses = [by_name.get(f"baseline: orjson parse of every line {size}") for size in sizes]
+    print(
+        f"{'orjson parse':22}" + "".join(f"{c.median:9.3f}" if c else f"{'-':>9}" for c in parses)
+    )
 
-    compare_writers(count, per_writer)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--sizes", default="1k,10k", help="comma list of 1k,10k,100k")
+    parser.add_argument("--backends", default="jsonl,jsonl-scan,postgres")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("GATEKEEPER_BENCH_DATABASE_URL", DEFAULT_URL)
+    )
+    parser.add_argument("--quick", action="store_true", help="1k only, 3 repeats")
+    parser.add_argument("--no-writers", action="store_true", help="skip the writers comparison")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="gatekeeper benchmarks")
-    parser.add_argument("--sizes", default="1k,10k", help="comma list of 1k,10k,100k")
-    parser.add_argument("--backends", default="jsonl,postgres")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "GATEKEEPER_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
-    parser.add_argument("--quick", action="store_true", help="1k, jsonl and postgres, 3 repeats")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = "1k", 3
     args.sizes = [s for s in args.sizes.split(",") if s]
     args.backends = [b for b in args.backends.split(",") if b]
-    with tempfile.TemporaryDirectory():
-        print_table(scenarios(args))
-    writers_benchmark()
+    if "postgres" in args.backends and not postgres_ready(args.database_url):
+        args.backends.remove("postgres")
+    rows = scenarios(args)
+    print_table(rows)
+    print_growth(rows, args.sizes, args.backends)
+    if not args.no_writers:
+        from bench.writers import compare_writers
+
+        compare_writers()
     return 0
 
 

@@ -1,5 +1,8 @@
 """Concurrent writers: 8 processes appending events through the store's write path,
-against the baseline of one plain-Python loop appending fsync'd lines to a file."""
+against the baseline of one plain-Python loop appending fsync'd lines to a file.
+
+    python -m bench.writers
+"""
 
 from __future__ import annotations
 
@@ -62,6 +65,17 @@ def plain_appends(path: Path, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def single_writer(directory: Path, count: int) -> float:
+    """Records/s of one process writing one event per ``store.write`` (lock, fsync, index)."""
+    store = JsonlIncidentStore(directory)
+    store.write(WriteBatch(new_incidents=(INCIDENT,)))
+    events = [_event(n) for n in range(count)]
+    start = time.perf_counter()
+    for event in events:
+        store.write(WriteBatch(events=(event,)))
+    return count / (time.perf_counter() - start)
+
+
 def concurrent_writers(directory: Path, writers: int, per_writer: int) -> float:
     JsonlIncidentStore(directory).write(WriteBatch(new_incidents=(INCIDENT,)))
     ctx = multiprocessing.get_context("spawn")
@@ -85,14 +99,20 @@ def concurrent_writers(directory: Path, writers: int, per_writer: int) -> float:
 
 
 def compare_writers(writers: int = 8, per_writer: int = 200) -> None:
+    """Print records/s: the plain fsync loop, one gatekeeper writer, ``writers`` at once.
+
+    The clock starts once every writer process is up and has built its records,
+    so process start-up is not counted.
+    """
+    total = writers * per_writer
     with tempfile.TemporaryDirectory() as tmp:
-        base = plain_appends(Path(tmp) / "plain.jsonl", writers * per_writer)
-        ours = concurrent_writers(Path(tmp) / "store", writers, per_writer)
-    print(f"\nwriters: plain single-writer fsync loop {base:8.0f} records/s")
-    print(
-        f"writers: {writers} gatekeeper processes     {ours:8.0f} records/s "
-        f"({ours / base:.2f}x the baseline; process start-up included)"
-    )
+        base = plain_appends(Path(tmp) / "plain.jsonl", total)
+        one = single_writer(Path(tmp) / "single", total)
+        many = concurrent_writers(Path(tmp) / "store", writers, per_writer)
+    print(f"\nwriters ({total} events, one per write)          records/s  ×baseline")
+    print(f"baseline: plain single-writer fsync loop    {base:9.0f}")
+    print(f"1 gatekeeper writer (one process)           {one:9.0f}  {one / base:8.2f}")
+    print(f"{writers} gatekeeper writers at once (processes)   {many:9.0f}  {many / base:8.2f}")
 
 
 if __name__ == "__main__":
