@@ -7,8 +7,8 @@ agent on what it writes, and turns requests into validated records. The CLI and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,8 +16,15 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from gatekeeper.artifacts import prepare_artifact, staged_artifact_file
+from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.followups import DEFAULT_SLA_DAYS, FOLLOWUP_FIELDS, default_due, fold_followups
+from gatekeeper.followups import (
+    DEFAULT_SLA_DAYS,
+    FOLLOWUP_FIELDS,
+    default_due,
+    fold_followups,
+    policy_sla_days,
+)
 from gatekeeper.models import (
     ACTIVE_STATUSES,
     INCIDENT_ID_RE,
@@ -30,7 +37,7 @@ from gatekeeper.models import (
     new_followup_id,
     new_incident_id,
 )
-from gatekeeper.rbac import Rbac
+from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
 from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
@@ -65,7 +72,9 @@ class IncidentService:
     rbac: Rbac
     artifacts_dir: Path
     agent: str | None = None
-    sla_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+    # Called only when a follow-up is added without a due date, so a policy
+    # problem cannot get in the way of the other incident operations.
+    sla_days: Callable[[], Mapping[str, int]] = lambda: DEFAULT_SLA_DAYS
 
     # -- reads -------------------------------------------------------------------
 
@@ -75,7 +84,7 @@ class IncidentService:
         return IncidentDetails(
             incident=incident,
             events=events,
-            followups=fold_followups(events, sla_days=self.sla_days),
+            followups=fold_followups(events),
             artifacts=self.store.artifacts(incident_id),
         )
 
@@ -202,7 +211,7 @@ class IncidentService:
         meta.setdefault("priority", "P2")
         meta.setdefault("status", "open")
         if "due" not in meta:
-            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days))
+            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days()))
         followup_id = new_followup_id()
         return self._write_followup(incident_id, followup_id, meta, now, "follow-up added")
 
@@ -226,7 +235,7 @@ class IncidentService:
             incident_id, "followup", message, now, meta={"followup_id": followup_id, **meta}
         )
         self.store.write(WriteBatch(events=(event,)))
-        folded = fold_followups(self.store.events(incident_id), sla_days=self.sla_days)
+        folded = fold_followups(self.store.events(incident_id))
         return next(f for f in folded if f.followup_id == followup_id)
 
     def _incident(self, incident_id: str) -> Incident:
@@ -255,6 +264,19 @@ class IncidentService:
                 "actor": self.agent,
             },
         )
+
+
+def incident_service(
+    store: IncidentStore, settings: Settings, *, agent: str | None
+) -> IncidentService:
+    """The service as the CLI and the tool interface use it: roles and SLA from the policy."""
+    return IncidentService(
+        store=store,
+        rbac=load_rbac(settings.policy),
+        artifacts_dir=settings.artifacts_dir,
+        agent=agent,
+        sla_days=lambda: policy_sla_days(settings.policy),
+    )
 
 
 def _validated(model: type[M], data: Mapping[str, Any]) -> M:

@@ -39,15 +39,9 @@ class App:
 
     def incidents(self) -> IncidentService:
         """The permission-checked incident service, acting for ``--agent``."""
-        from gatekeeper.incidents import IncidentService
-        from gatekeeper.rbac import load_rbac
+        from gatekeeper.incidents import incident_service
 
-        return IncidentService(
-            store=self.store(),
-            rbac=load_rbac(self.settings.policy),
-            artifacts_dir=self.settings.artifacts_dir,
-            agent=self.settings.agent,
-        )
+        return incident_service(self.store(), self.settings, agent=self.settings.agent)
 
     def close(self) -> None:
         if self._store is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +17,6 @@ import click
 from gatekeeper.cli import _incident_text as text
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.followups import policy_sla_days
 from gatekeeper.models import SEVERITIES
 from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
@@ -322,10 +320,7 @@ def followup_add(
     --title "Alert on 5xx ratio" --owner ana --priority P1 --due 2026-03-01
     """
     params = _given(**options, due=_parsed(parse_due, due, "--due"))
-    service = app.incidents()
-    if due is None:
-        service = replace(service, sla_days=policy_sla_days(app.settings.policy))
-    added = service.add_followup(incident_id, params, now=app.now)
+    added = app.incidents().add_followup(incident_id, params, now=app.now)
     _emit(output_format, added.to_json_dict(), lambda: text.followup_line(added))
 
 

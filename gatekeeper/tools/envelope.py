@@ -24,9 +24,8 @@ from pydantic import Field, ValidationError
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import GatekeeperError, InvalidInput
-from gatekeeper.incidents import IncidentService
+from gatekeeper.incidents import incident_service
 from gatekeeper.models import describe_validation_error
-from gatekeeper.rbac import load_rbac
 from gatekeeper.store import IncidentStore
 from gatekeeper.tools import oncall
 from gatekeeper.tools.base import Action, Params, Tool, ToolContext
@@ -58,12 +57,7 @@ def handle(request: Request, *, store: IncidentStore, settings: Settings, now: d
         envelope = parse_envelope(request)
         label = f"{envelope.tool}.{envelope.action}"
         action, params = resolve(envelope)
-        service = IncidentService(
-            store=store,
-            rbac=load_rbac(settings.policy),
-            artifacts_dir=settings.artifacts_dir,
-            agent=envelope.agent_id,
-        )
+        service = incident_service(store, settings, agent=envelope.agent_id)
         context = ToolContext(store=store, incidents=service, settings=settings, now=now)
         result = action.run(context, params)
     except GatekeeperError as exc:

@@ -7,14 +7,12 @@ agent and a person at the CLI get the same behaviour.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
 from gatekeeper.errors import InvalidInput
-from gatekeeper.followups import policy_sla_days
 from gatekeeper.models import (
     EVENT_TYPE_RE,
     FollowupPriority,
@@ -196,12 +194,7 @@ class FollowupAddParams(Params):
 def followup_add(ctx: ToolContext, params: FollowupAddParams) -> Result:
     """Add a follow-up; ``due`` defaults to now plus the policy's SLA days for its priority."""
     fields = params.model_dump(exclude_none=True, exclude={"incident_id"})
-    incidents = ctx.incidents
-    if params.due is None:
-        # Read the policy only when its SLA is needed, so a policy problem cannot
-        # block the other incident actions.
-        incidents = replace(incidents, sla_days=policy_sla_days(ctx.settings.policy))
-    return incidents.add_followup(params.incident_id, fields, now=ctx.now).to_json_dict()
+    return ctx.incidents.add_followup(params.incident_id, fields, now=ctx.now).to_json_dict()
 
 
 class FollowupUpdateParams(Params):

@@ -55,7 +55,7 @@ def test_status_changes_are_events_and_stamp_resolution(store_dir: Path) -> None
 
 def test_followup_due_defaults_from_policy_sla(store_dir: Path) -> None:
     svc = service(store_dir)
-    svc.sla_days = {"P0": 1, "P1": 5, "P2": 14, "P3": 30}
+    svc.sla_days = lambda: {"P0": 1, "P1": 5, "P2": 14, "P3": 30}
     incident = svc.create(CREATE, now=NOW)
     fu = svc.add_followup(
         incident.id, {"title": "Add alert", "owner": "ana", "priority": "P1"}, now=NOW
