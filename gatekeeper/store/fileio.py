@@ -8,6 +8,16 @@ from pathlib import Path
 from gatekeeper.errors import StoreUnavailable
 
 
+def ensure_directory(directory: Path) -> None:
+    """Create the store directory (and its parents) if it is not there yet."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create store directory: {exc.strerror}", where=str(directory)
+        ) from exc
+
+
 def append_lines(path: Path, payload: bytes) -> None:
     """Append whole lines to ``path`` with one ``write`` loop, then fsync.
 

@@ -17,10 +17,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, describe_validation_error
 from gatekeeper.store.base import Problem, WriteBatch
-from gatekeeper.store.fileio import append_lines, fsync_directory
+from gatekeeper.store.fileio import append_lines, ensure_directory, fsync_directory
 from gatekeeper.store.locking import exclusive_lock
 
 JOURNAL = "replay.jsonl"
@@ -69,12 +68,7 @@ class ReplayJournal:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot create store directory: {exc.strerror}", where=str(self.directory)
-            ) from exc
+        ensure_directory(self.directory)
         with exclusive_lock(self.directory / JOURNAL_LOCK):
             yield
 

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
+from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
 from gatekeeper.store import jsonl_index, jsonl_indexed
 from gatekeeper.store.base import (
@@ -37,7 +37,7 @@ from gatekeeper.store.base import (
     newest_first_key,
     service_records,
 )
-from gatekeeper.store.fileio import append_lines, atomic_write, fsync_directory
+from gatekeeper.store.fileio import append_lines, atomic_write, ensure_directory, fsync_directory
 from gatekeeper.store.jsonl_index import IndexMismatch
 from gatekeeper.store.jsonl_reader import (
     ARTIFACTS,
@@ -142,12 +142,7 @@ class JsonlIncidentStore:
         append_lines(self.directory / name, b"".join(encode(r) for r in records))
 
     def _ensure_directory(self) -> None:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(
-                f"cannot create store directory: {exc.strerror}", where=str(self.directory)
-            ) from exc
+        ensure_directory(self.directory)
 
     # -- reading -----------------------------------------------------------------
 
