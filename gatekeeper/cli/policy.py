@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sized
 from pathlib import Path
 
 import click
@@ -34,8 +35,8 @@ def validate(app: App, path: Path | None) -> None:
     waivers = load_waivers(target, policy, app.now)
     files = ", ".join(str(p) for p in policy.sources)
     click.echo(
-        f"policy ok: {len(policy.gates)} gates, {len(policy.environments)} environments, "
-        f"{len(waivers)} waivers ({files})"
+        f"policy ok: {_count(policy.gates, 'gate')}, "
+        f"{_count(policy.environments, 'environment')}, {_count(waivers, 'waiver')} ({files})"
     )
 
 
@@ -63,3 +64,7 @@ def show(app: App, output_format: str) -> None:
         import yaml
 
         click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+
+
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
