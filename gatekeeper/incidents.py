@@ -107,12 +107,12 @@ class IncidentService:
             until=query.until,
             limit=None,
         )
-        stale = [i for i in self.store.list_incidents(active) if self._last_activity(i) < cutoff]
+        candidates = self.store.list_incidents(active)
+        last_events = self.store.last_event_times([i.id for i in candidates])
+        stale = [
+            i for i in candidates if max(i.updated_at, last_events.get(i.id, i.updated_at)) < cutoff
+        ]
         return stale[: query.limit] if query.limit is not None else stale
-
-    def _last_activity(self, incident: Incident) -> datetime:
-        events = self.store.events(incident.id)
-        return max([incident.updated_at, *(e.ts for e in events)])
 
     # -- writes ------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -161,6 +161,9 @@ class AutoIncidentStore:
 
     def events(self, incident_id: str) -> list[Event]:
         return self._read(lambda store: store.events(incident_id))
+
+    def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
+        return self._read(lambda store: store.last_event_times(incident_ids))
 
     def artifacts(self, incident_id: str) -> list[Artifact]:
         return self._read(lambda store: store.artifacts(incident_id))

@@ -7,7 +7,7 @@ test suite (``tests/store/test_contract.py``) runs against each of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -169,6 +169,10 @@ class IncidentStore(Protocol):
         ...
 
     def artifacts(self, incident_id: str) -> list[Artifact]: ...
+
+    def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
+        """The latest event ``ts`` of each incident that has events, read in one pass."""
+        ...
 
     def gate_records(
         self, env: str, services: Sequence[str], since: datetime

@@ -206,6 +206,23 @@ class JsonlIncidentStore:
         ]
         return sorted(found, key=lambda e: (e.ts, e.recorded_at, e.id))
 
+    def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
+        """One pass over ``events.jsonl``: a slice and a set lookup per line, then parse."""
+        wanted = {incident_id.encode() for incident_id in incident_ids}
+        latest: dict[str, datetime] = {}
+        with self._reader.scan(EVENTS) as lines:
+            if lines is None:
+                return latest
+            for offset, line in lines.lines():
+                incident_id = field_value(line, b'"incident_id"')
+                if incident_id is not None and incident_id not in wanted:
+                    continue
+                event = self._reader.parse(lines, offset, line, Event)
+                if event is not None and event.incident_id in incident_ids:
+                    known = latest.get(event.incident_id)
+                    latest[event.incident_id] = event.ts if known is None else max(known, event.ts)
+        return latest
+
     def artifacts(self, incident_id: str) -> list[Artifact]:
         latest: dict[str, Artifact] = {}
         needles = [quoted(incident_id)]

@@ -81,6 +81,10 @@ UPSERT_ARTIFACT: LiteralString = (
 SELECT_EVENTS_OF: LiteralString = (
     SELECT_EVENT + " WHERE incident_id = %s ORDER BY ts, recorded_at, id"
 )
+SELECT_LAST_EVENT_TIMES: LiteralString = (
+    "SELECT incident_id, max(ts) AS ts FROM incident_events"
+    " WHERE incident_id = ANY(%s) GROUP BY incident_id"
+)
 SELECT_ARTIFACTS_OF: LiteralString = (
     SELECT_ARTIFACT + " WHERE incident_id = ANY(%s) ORDER BY created_at, name"
 )

@@ -10,7 +10,7 @@ an error that says to run ``gatekeeper store migrate``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
@@ -169,6 +169,11 @@ class PostgresIncidentStore:
 
     def events(self, incident_id: str) -> list[Event]:
         return self._fetch(Event, q.SELECT_EVENTS_OF, (incident_id,))
+
+    def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
+        with self._translate("read"):
+            rows = self._conn.execute(q.SELECT_LAST_EVENT_TIMES, (list(incident_ids),))
+            return {row["incident_id"]: row["ts"] for row in rows}
 
     def artifacts(self, incident_id: str) -> list[Artifact]:
         return self._fetch(Artifact, q.SELECT_ARTIFACTS_OF, ([incident_id],))

@@ -103,6 +103,22 @@ def test_events_come_back_in_time_order(store: IncidentStore) -> None:
     assert store.events(inc.id) == [early, tie_earlier_recorded, tie_later_recorded, late]
 
 
+def test_last_event_times_are_the_latest_ts_per_incident(store: IncidentStore) -> None:
+    busy, quiet, other = incident(), incident(), incident()
+    store.write(WriteBatch(new_incidents=(busy, quiet, other)))
+    store.write(
+        WriteBatch(
+            events=(
+                event(busy, ts=T0 + timedelta(hours=5)),
+                event(busy, ts=T0 + timedelta(hours=1), recorded_at=T0 + timedelta(hours=9)),
+                event(other, ts=T0 + timedelta(hours=7)),
+            )
+        )
+    )
+    assert store.last_event_times([busy.id, quiet.id]) == {busy.id: T0 + timedelta(hours=5)}
+    assert store.last_event_times([]) == {}
+
+
 def test_artifact_metadata_and_a_reattached_name_replaces_it(store: IncidentStore) -> None:
     inc = incident()
     notes = artifact(inc, "notes.txt", b"first")
