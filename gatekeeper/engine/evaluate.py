@@ -111,7 +111,7 @@ def read_records(
         return None
     services = list(dict.fromkeys(p.service for p, lb in zip(plan, lookbacks, strict=True) if lb))
     try:
-        return open_store().gate_records(request.env, services, request.now - max(needed))
+        return open_store().gate_read(request.env, services, request.now - max(needed)).records
     except StoreUnavailable as exc:
         return exc
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from gatekeeper.config import Settings
 from gatekeeper.store.base import (
     CompactResult,
+    GateRead,
     IncidentFilter,
     IncidentStore,
     Problem,
@@ -19,6 +20,7 @@ from gatekeeper.store.base import (
 
 __all__ = [
     "CompactResult",
+    "GateRead",
     "IncidentFilter",
     "IncidentStore",
     "Problem",

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from gatekeeper.config import Settings
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
     CompactResult,
+    GateRead,
     IncidentFilter,
     IncidentStore,
     Problem,
@@ -172,6 +174,19 @@ class AutoIncidentStore:
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
         return self._read(lambda store: store.gate_records(env, services, since))
+
+    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
+        """Postgres' answer, or the fallback's marked ``degraded`` (never passed off as whole)."""
+        primary = self._current()
+        if primary is not None:
+            try:
+                read = primary.gate_read(env, services, since)
+            except PostgresUnreachable as exc:
+                self._degrade(exc)
+            else:
+                return replace(read, backend=self.backend)
+        read = self._fallback.gate_read(env, services, since)
+        return replace(read, backend=self.backend, degraded=True, degraded_reason=self._reason)
 
     def iter_incidents(self) -> Iterator[Incident]:
         return self._read(lambda store: store.iter_incidents())

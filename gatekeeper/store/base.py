@@ -140,6 +140,25 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class GateRead:
+    """The gate's one read of the store, with what it needs to know to trust it.
+
+    ``records`` has one :class:`ServiceRecord` per requested service. ``skipped``
+    lists every damaged record the read could not rule out as irrelevant;
+    ``degraded`` says the answer came from a fallback that may not hold
+    everything (auto mode while PostgreSQL is unreachable). ``location`` never
+    carries a password.
+    """
+
+    records: dict[str, ServiceRecord]
+    backend: str
+    location: str
+    skipped: tuple[Problem, ...] = ()
+    degraded: bool = False
+    degraded_reason: str | None = None
+
+
+@dataclass(frozen=True)
 class CompactResult:
     lines_before: int
     lines_after: int
@@ -178,6 +197,10 @@ class IncidentStore(Protocol):
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
         """One :class:`ServiceRecord` per requested service, read in one pass."""
+        ...
+
+    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
+        """:meth:`gate_records` with the skipped records and the degraded flag."""
         ...
 
     def iter_incidents(self) -> Iterator[Incident]: ...

@@ -29,6 +29,7 @@ from gatekeeper.models import Artifact, Event, Incident, Record
 from gatekeeper.store import jsonl_index, jsonl_indexed
 from gatekeeper.store.base import (
     CompactResult,
+    GateRead,
     IncidentFilter,
     Problem,
     ServiceRecord,
@@ -239,6 +240,14 @@ class JsonlIncidentStore:
         relevant, events = read if read is not None else self._scanned_gate(env, wanted, since)
         artifacts = self._artifacts_of(relevant.keys()) if relevant else []
         return service_records(env, services, list(relevant.values()), events, artifacts)
+
+    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
+        skipped: list[Problem] = []
+        with self._reader.collecting(skipped):
+            records = self.gate_records(env, services, since)
+        return GateRead(
+            records, backend=self.backend, location=str(self.directory), skipped=tuple(skipped)
+        )
 
     def _scanned_gate(
         self, env: str, services: set[str], since: datetime

@@ -47,6 +47,21 @@ class JsonlReader:
         self._reported: set[tuple[str, int]] = set()
 
     @contextmanager
+    def collecting(self, into: list[Problem]) -> Iterator[None]:
+        """Also append every problem reported inside the block to ``into``."""
+        previous = self._on_problem
+
+        def both(problem: Problem) -> None:
+            into.append(problem)
+            previous(problem)
+
+        self._on_problem = both
+        try:
+            yield
+        finally:
+            self._on_problem = previous
+
+    @contextmanager
     def scan(self, name: str) -> Iterator[LineFile | None]:
         """The file opened for one front-to-back read (``None`` if it does not exist yet).
 

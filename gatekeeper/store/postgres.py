@@ -25,6 +25,7 @@ from gatekeeper.models import Artifact, Event, Incident, Record
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.base import (
     CompactResult,
+    GateRead,
     IncidentFilter,
     Problem,
     ServiceRecord,
@@ -190,6 +191,10 @@ class PostgresIncidentStore:
             events = self._rows(Event, q.SELECT_FOLLOWUPS, (ids,))
             artifacts = self._rows(Artifact, q.SELECT_ARTIFACTS_OF, (ids,))
         return service_records(env, services, incidents, events, artifacts)
+
+    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
+        records = self.gate_records(env, services, since)
+        return GateRead(records, backend=self.backend, location=self.target.label)
 
     def _stream(self, model: type[R], statement: LiteralString) -> Iterator[R]:
         # A server-side cursor: an export of millions of rows never sits in memory.
