@@ -5,13 +5,17 @@ For one gate and one service, in this order:
 1. findings → **block** in a strict environment, **warn** elsewhere; ``mode: warn``
    caps at warn, ``mode: block`` blocks everywhere; findings of level ``warn``
    only ever warn. No findings → **pass**.
-   A store that cannot be read → with ``on_error: fail_closed`` (the default)
-   **error** where the gate would block (strict env or ``mode: block``), **warn**
-   elsewhere; with ``on_error: warn`` (or ``mode: warn``) **warn**.
+   A store that cannot be read (or auto mode serving from its fallback) → with
+   ``on_error: fail_closed`` (the default) **error** where the gate would block
+   (strict env or ``mode: block``), **warn** elsewhere; with ``on_error: warn``
+   (or ``mode: warn``) **warn**. Damaged records the read skipped are judged
+   the same way by ``on_corrupt``. Findings read despite a problem still count:
+   the gate's decision is the more severe of the two (block > error).
 2. ``mode: shadow`` → the decision above is reported as ``shadow_decision`` and
    the gate's decision is **pass**.
-3. an active waiver that covers the findings → block becomes **warn**.
-4. a break-glass override → block becomes **warn**.
+3. an active waiver that covers the findings → their block becomes **warn**.
+4. a break-glass override → their block becomes **warn**.
+   Neither ever softens an error.
 
 Nothing here turns anything into pass except shadow mode.
 """
@@ -20,8 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from gatekeeper.engine.report import Decision
+from gatekeeper.engine.report import Decision, most_severe
 from gatekeeper.gates.base import Finding, GateConfig
 from gatekeeper.policy.waivers import Waiver
 from gatekeeper.timeutil import format_timestamp
@@ -36,6 +41,14 @@ class Settled:
     override_applied: bool = False
 
 
+@dataclass(frozen=True)
+class ReadProblem:
+    """Why a gate cannot trust its read, and which option decides (on_error or on_corrupt)."""
+
+    message: str
+    rule: Literal["on_error", "on_corrupt"] = "on_error"
+
+
 def findings_decision(findings: Sequence[Finding], *, strict: bool, mode: str) -> Decision:
     """Step 1 for a gate that was evaluated."""
     if not findings:
@@ -47,7 +60,7 @@ def findings_decision(findings: Sequence[Finding], *, strict: bool, mode: str) -
 
 
 def error_decision(*, strict: bool, mode: str, on_error: str) -> Decision:
-    """Step 1 for a gate that could not be evaluated."""
+    """Step 1 for a gate that could not be evaluated (or not trust what it read)."""
     if mode == "warn" or on_error == "warn":
         return "warn"
     return "error" if strict or mode == "block" else "warn"
@@ -59,47 +72,60 @@ def settle(
     *,
     env: str,
     strict: bool,
-    error: str | None = None,
+    problem: ReadProblem | None = None,
     waiver: Waiver | None = None,
     override: bool = False,
 ) -> Settled:
-    """Apply the whole table to one gate's outcome."""
-    if error is not None:
-        raw = error_decision(strict=strict, mode=config.mode, on_error=config.on_error)
-    else:
-        raw = findings_decision(findings, strict=strict, mode=config.mode)
-    why = _why(config, findings, raw, env=env, strict=strict, error=error)
+    """Apply the whole table to one gate's outcome.
+
+    With a ``problem`` the gate's findings (if it could read anything) still
+    count: a waiver or override may soften their block, never the problem's
+    error, and the result is the more severe of the two.
+    """
+    found = findings_decision(findings, strict=strict, mode=config.mode)
+    failed: Decision = "pass"
+    if problem is not None:
+        failed = error_decision(
+            strict=strict, mode=config.mode, on_error=getattr(config, problem.rule)
+        )
+    raw = most_severe((found, failed))
+    why = _why(config, findings, found, failed, env=env, strict=strict, problem=problem)
     if config.mode == "shadow":
         return Settled("pass", f"{why}; shadow mode: would {raw}", shadow_decision=raw)
-    if raw == "block" and waiver is not None and waiver.covers(findings):
+    if found == "block" and waiver is not None and waiver.covers(findings):
         note = f"waived to warn by {waiver.ticket} until {format_timestamp(waiver.expires_at)}"
-        return Settled("warn", f"{why}; {note}", waiver_applied=True)
-    if raw == "block" and override:
-        return Settled("warn", f"{why}; overridden to warn (break-glass)", override_applied=True)
+        return Settled(most_severe(("warn", failed)), f"{why}; {note}", waiver_applied=True)
+    if found == "block" and override:
+        note = "overridden to warn (break-glass)"
+        return Settled(most_severe(("warn", failed)), f"{why}; {note}", override_applied=True)
     return Settled(raw, why)
 
 
 def _why(
     config: GateConfig,
     findings: Sequence[Finding],
-    raw: Decision,
+    found: Decision,
+    failed: Decision,
     *,
     env: str,
     strict: bool,
-    error: str | None,
+    problem: ReadProblem | None,
 ) -> str:
-    if error is not None:
-        return f"could not evaluate: {error}; {_error_rule(config, raw)}"
-    if not findings:
-        return "no findings"
-    return f"{summarize(findings)}; {_finding_rule(config, findings, raw, env=env, strict=strict)}"
+    parts = []
+    if problem is not None:
+        verb = "could not evaluate" if problem.rule == "on_error" else "cannot trust the read"
+        parts.append(f"{verb}: {problem.message}; {_error_rule(config, failed, problem.rule)}")
+    if findings:
+        rule = _finding_rule(config, findings, found, env=env, strict=strict)
+        parts.append(f"{summarize(findings)}; {rule}")
+    return "; ".join(parts) or "no findings"
 
 
-def _error_rule(config: GateConfig, raw: Decision) -> str:
-    if raw == "error":
+def _error_rule(config: GateConfig, failed: Decision, rule: str) -> str:
+    if failed == "error":
         return "failing closed"
-    if config.mode == "warn" or config.on_error == "warn":
-        return "on_error warn" if config.on_error == "warn" else "mode warn"
+    if config.mode == "warn" or getattr(config, rule) == "warn":
+        return f"{rule} warn" if getattr(config, rule) == "warn" else "mode warn"
     return "failing closed only in strict environments: warn"
 
 

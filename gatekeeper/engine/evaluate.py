@@ -1,6 +1,6 @@
 """Running the gates of a policy for some services in one environment.
 
-The store is read once per run (:meth:`IncidentStore.gate_records`, one pass for
+The store is read once per run (:meth:`IncidentStore.gate_read`, one pass for
 every service, as far back as the longest look-back of the selected gates) and
 only when a selected gate reads it. Each gate then sees its service's record.
 """
@@ -12,18 +12,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatekeeper.engine.decision import settle
-from gatekeeper.engine.report import GateResult, Override, Report, StrictSource
+from gatekeeper.engine.decision import ReadProblem, settle
+from gatekeeper.engine.report import GateResult, Override, Report, StoreState, StrictSource
 from gatekeeper.errors import ConfigError, GatekeeperError, StoreUnavailable
 from gatekeeper.gates.base import Finding, GateConfig, GateContext
 from gatekeeper.gates.registry import gate_type
 from gatekeeper.models import NAME_RE
 from gatekeeper.policy.models import Policy
 from gatekeeper.policy.waivers import Waiver
-from gatekeeper.store.base import IncidentStore, ServiceRecord
+from gatekeeper.store.base import GateRead, IncidentStore, Problem
 
 StoreOpener = Callable[[], IncidentStore]
-Records = dict[str, ServiceRecord] | StoreUnavailable | None
+Records = GateRead | StoreUnavailable | None
+
+# At most this many damaged records are named in a gate's reason (all are in the report).
+NAMED_PROBLEMS = 5
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class CheckRequest:
     fail_on_warn: bool = False
     override_reason: str | None = None
     agent: str | None = None
+    backend: str = ""
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ def evaluate(
         fail_on_warn=request.fail_on_warn,
         expired_waivers=_expired(waivers, request, services, selected),
         override=_override_summary(override, results),
+        store=store_state(records, request),
     )
 
 
@@ -111,9 +117,48 @@ def read_records(
         return None
     services = list(dict.fromkeys(p.service for p, lb in zip(plan, lookbacks, strict=True) if lb))
     try:
-        return open_store().gate_read(request.env, services, request.now - max(needed)).records
+        return open_store().gate_read(request.env, services, request.now - max(needed))
     except StoreUnavailable as exc:
         return exc
+
+
+def store_state(records: Records, request: CheckRequest) -> StoreState | None:
+    """What the report says about the store; ``None`` when no gate read it."""
+    if records is None:
+        return None
+    if isinstance(records, StoreUnavailable):
+        return StoreState(request.backend, request.location, error=str(records))
+    return StoreState(
+        backend=records.backend,
+        location=records.location,
+        degraded=records.degraded,
+        degraded_reason=records.degraded_reason,
+        skipped=records.skipped,
+    )
+
+
+def read_problem(read: GateRead) -> ReadProblem | None:
+    """Why the gate cannot trust ``read``: degraded (``on_error``) or damaged (``on_corrupt``)."""
+    if read.degraded:
+        why = f" ({read.degraded_reason})" if read.degraded_reason else ""
+        return ReadProblem(
+            f"auto mode is serving from its JSONL fallback at {read.location}{why}, which may "
+            "not hold what only PostgreSQL holds"
+        )
+    if read.skipped:
+        return ReadProblem(damage_message(read.skipped), rule="on_corrupt")
+    return None
+
+
+def damage_message(skipped: Sequence[Problem]) -> str:
+    """``2 damaged records skipped: a:3 (…), b:7 (…); …`` with the remedy."""
+    named = ", ".join(f"{p.path}:{p.line} ({p.reason})" for p in skipped[:NAMED_PROBLEMS])
+    more = f" and {len(skipped) - NAMED_PROBLEMS} more" if len(skipped) > NAMED_PROBLEMS else ""
+    plural = "s" if len(skipped) != 1 else ""
+    return (
+        f"{len(skipped)} damaged record{plural} skipped: {named}{more}; "
+        "`gatekeeper store verify` lists them, `gatekeeper store compact` rewrites the store"
+    )
 
 
 def _run(
@@ -125,7 +170,7 @@ def _run(
     override: bool,
 ) -> GateResult:
     started = time.perf_counter()
-    findings, error = _findings(item, request, records)
+    findings, problem = _findings(item, request, records)
     waiver = next(
         (
             w
@@ -139,7 +184,7 @@ def _run(
         findings,
         env=request.env,
         strict=strict,
-        error=error,
+        problem=problem,
         waiver=waiver,
         override=override,
     )
@@ -156,24 +201,28 @@ def _run(
         waiver=waiver,
         waiver_applied=settled.waiver_applied,
         override=settled.override_applied,
-        error=error,
+        error=problem.message if problem is not None else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )
 
 
 def _findings(
     item: _Planned, request: CheckRequest, records: Records
-) -> tuple[list[Finding], str | None]:
+) -> tuple[list[Finding], ReadProblem | None]:
     gate = gate_type(item.config.type)
     reads_store = gate.lookback(item.config) is not None
     if reads_store and isinstance(records, StoreUnavailable):
-        return [], str(records)
-    record = records.get(item.service) if reads_store and isinstance(records, dict) else None
+        return [], ReadProblem(str(records))
+    problem = None
+    record = None
+    if reads_store and isinstance(records, GateRead):
+        record = records.records.get(item.service)
+        problem = read_problem(records)
     context = GateContext(env=request.env, service=item.service, now=request.now, record=record)
     try:
-        return gate.evaluate(item.config, context), None
+        return gate.evaluate(item.config, context), problem
     except GatekeeperError as exc:  # a gate that cannot decide is handled like a dead store
-        return [], str(exc)
+        return [], ReadProblem(str(exc))
 
 
 def _checked_names(request: CheckRequest) -> tuple[str, ...]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from gatekeeper.gates.base import Finding
 from gatekeeper.policy.waivers import Waiver
+from gatekeeper.store.base import Problem
 
 Decision = Literal["pass", "warn", "block", "error"]
 StrictSource = Literal["policy", "option", "unlisted"]
@@ -15,6 +17,16 @@ StrictSource = Literal["policy", "option", "unlisted"]
 # The overall decision is the most severe result. A block outranks an error: a
 # gate that could not be read does not make a known block any less certain.
 DECISION_RANK: dict[str, int] = {"pass": 0, "warn": 1, "error": 2, "block": 3}
+
+
+def most_severe(decisions: Iterable[Decision]) -> Decision:
+    """The most severe of ``decisions`` by :data:`DECISION_RANK`; pass when there are none."""
+    worst: Decision = "pass"
+    for decision in decisions:
+        if DECISION_RANK[decision] > DECISION_RANK[worst]:
+            worst = decision
+    return worst
+
 
 EXIT_PASS = 0
 EXIT_BLOCK = 1
@@ -58,6 +70,23 @@ class Override:
 
 
 @dataclass(frozen=True)
+class StoreState:
+    """Which store answered the gate's read, and how far it can be trusted.
+
+    ``error`` is set when the store could not be read at all; ``degraded`` when
+    auto mode answered from its JSONL fallback; ``skipped`` lists the damaged
+    records the read could not rule out.
+    """
+
+    backend: str
+    location: str
+    degraded: bool = False
+    degraded_reason: str | None = None
+    skipped: tuple[Problem, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a run found and decided; reports render it, never recompute it."""
 
@@ -71,15 +100,12 @@ class Report:
     fail_on_warn: bool = False
     expired_waivers: tuple[Waiver, ...] = ()
     override: Override | None = None
+    store: StoreState | None = None
 
     @property
     def decision(self) -> Decision:
         """The most severe result (block > error > warn > pass); pass when nothing ran."""
-        worst: Decision = "pass"
-        for result in self.results:
-            if DECISION_RANK[result.decision] > DECISION_RANK[worst]:
-                worst = result.decision
-        return worst
+        return most_severe(r.decision for r in self.results)
 
     @property
     def exit_code(self) -> int:

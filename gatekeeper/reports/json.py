@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gatekeeper.engine.report import GateResult, Report
+from gatekeeper.engine.report import GateResult, Report, StoreState
 from gatekeeper.gates.base import Finding
 from gatekeeper.timeutil import format_timestamp
 
@@ -49,7 +49,22 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "incidents": list(override.incidents),
         },
         "expired_waivers": [w.to_dict() for w in report.expired_waivers],
+        "store": store_to_dict(report.store),
         "results": [result_to_dict(r) for r in report.results],
+    }
+
+
+def store_to_dict(store: StoreState | None) -> dict[str, Any] | None:
+    """The store that answered (``None`` when no gate read it)."""
+    if store is None:
+        return None
+    return {
+        "backend": store.backend,
+        "location": store.location,
+        "degraded": store.degraded,
+        "degraded_reason": store.degraded_reason,
+        "error": store.error,
+        "skipped": [{"path": p.path, "line": p.line, "reason": p.reason} for p in store.skipped],
     }
 
 
