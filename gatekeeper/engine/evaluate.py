@@ -70,6 +70,8 @@ def evaluate(
         for name, config in selected.items()
         if config.applies_to(request.env, service)
     ]
+    if strict:
+        _require_coverage(services, plan, request)
     records = read_records(open_store, plan, request)
     results = tuple(
         _run(item, request, strict, records, waivers, override is not None) for item in plan
@@ -99,12 +101,36 @@ def selected_gates(policy: Policy, names: Sequence[str]) -> dict[str, GateConfig
 
 
 def strictness(policy: Policy, request: CheckRequest) -> tuple[bool, StrictSource]:
-    """The run's strictness and where it came from (option, policy, or unlisted env)."""
+    """The run's strictness and where it came from (option, policy or its default).
+
+    An environment the policy does not list is a :class:`ConfigError` (a typo must
+    not read as a lenient environment) unless the policy has ``default_environment``.
+    """
+    listed = request.env in policy.environments
+    if not listed and policy.default_environment is None:
+        known = ", ".join(sorted(policy.environments)) or "none"
+        raise ConfigError(
+            f"unknown environment {request.env!r}; the policy lists: {known} "
+            "(or declare default_environment: {strict: ...})",
+            where="--env",
+        )
     if request.strict is not None:
         return request.strict, "option"
-    if request.env not in policy.environments:
-        return False, "unlisted"
-    return policy.is_strict(request.env), "policy"
+    return policy.is_strict(request.env), "policy" if listed else "default_environment"
+
+
+def _require_coverage(
+    services: Sequence[str], plan: Sequence[_Planned], request: CheckRequest
+) -> None:
+    """In a strict run every service needs a gate: nothing to say is not a pass."""
+    covered = {p.service for p in plan}
+    for service in services:
+        if service not in covered:
+            raise ConfigError(
+                f"no gate applies to service {service!r} in strict env {request.env!r} "
+                "(check the service name, or the gates' services/envs globs)",
+                where="--service",
+            )
 
 
 def read_records(

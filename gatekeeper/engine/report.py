@@ -12,7 +12,7 @@ from gatekeeper.policy.waivers import Waiver
 from gatekeeper.store.base import Problem
 
 Decision = Literal["pass", "warn", "block", "error"]
-StrictSource = Literal["policy", "option", "unlisted"]
+StrictSource = Literal["policy", "option", "default_environment"]
 
 # The overall decision is the most severe result. A block outranks an error: a
 # gate that could not be read does not make a known block any less certain.

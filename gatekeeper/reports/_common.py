@@ -7,8 +7,9 @@ from gatekeeper.gates.base import Finding, describe_due
 
 
 def strictness_note(report: Report) -> str:
-    if report.strict_source == "unlisted":
-        return f"env {report.env} is not listed in the policy: not strict"
+    if report.strict_source == "default_environment":
+        strict = "strict" if report.strict else "not strict"
+        return f"env {report.env} is not listed in the policy: {strict} (default_environment)"
     source = "--strict" if report.strict else "--no-strict"
     if report.strict_source == "option":
         return f"env {report.env} {'strict' if report.strict else 'not strict'} ({source})"

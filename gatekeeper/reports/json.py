@@ -1,7 +1,7 @@
 """The machine-readable report. Its keys are a stable, documented interface.
 
 Top level: ``version`` (1), ``decision`` (pass/warn/block/error), ``exit_code``,
-``env``, ``env_listed``, ``strict``, ``strict_source`` (policy/option/unlisted),
+``env``, ``env_listed``, ``strict``, ``strict_source`` (policy/option/default_environment),
 ``fail_on_warn``, ``evaluated_at``, ``services``, ``override``,
 ``expired_waivers``, ``results``. Each result: ``gate``, ``type``, ``service``,
 ``mode``, ``strict``, ``decision``, ``shadow_decision``, ``reason``,

@@ -172,7 +172,7 @@ def test_gate_subset_and_unknown_gate(check: CheckRun, write_policy: PolicyWrite
 
 def test_services_and_envs_globs_select_gates(check: CheckRun, write_policy: PolicyWriter) -> None:
     write_policy(
-        "version: 1\ngates:\n"
+        "version: 1\nenvironments: {staging: {strict: true}}\ngates:\n"
         "  pay: {type: followup_watch, services: ['pay*']}\n"
         "  prod_only: {type: followup_watch, envs: [prod, 'stag?ng']}\n"
     )
