@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gatekeeper.engine.decision import ReadProblem, settle
@@ -72,6 +72,12 @@ def evaluate(
     ]
     if strict:
         _require_coverage(services, plan, request)
+    not_run = tuple(
+        (name, service)
+        for service in services
+        for name, config in policy.gates.items()
+        if name not in selected and config.applies_to(request.env, service)
+    )
     records = read_records(open_store, plan, request)
     results = tuple(
         _run(item, request, strict, records, waivers, override is not None) for item in plan
@@ -88,6 +94,7 @@ def evaluate(
         expired_waivers=_expired(waivers, request, services, selected),
         override=_override_summary(override, results),
         store=store_state(records, request),
+        not_run=not_run,
     )
 
 
@@ -277,13 +284,17 @@ def _expired(
 
 
 def _override_summary(override: Override | None, results: Sequence[GateResult]) -> Override | None:
+    """What break-glass softened: overridden blocks, and with ``--no-strict`` every finding."""
     if override is None:
         return None
-    overridden = [r for r in results if r.override]
-    incidents = {f.incident_id: None for r in overridden for f in r.findings if f.incident_id}
-    return Override(
-        reason=override.reason,
-        agent=override.agent,
-        gates=tuple(dict.fromkeys(r.gate for r in overridden)),
+    softened = [
+        r
+        for r in results
+        if r.override or (override.no_strict and r.findings and r.mode != "shadow")
+    ]
+    incidents = {f.incident_id: None for r in softened for f in r.findings if f.incident_id}
+    return replace(
+        override,
+        gates=tuple(dict.fromkeys(r.gate for r in softened)),
         incidents=tuple(incidents),
     )

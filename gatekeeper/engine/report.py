@@ -61,12 +61,18 @@ class GateResult:
 
 @dataclass(frozen=True)
 class Override:
-    """A break-glass override for one run: who, why, and what it changed."""
+    """A break-glass override for one run: who, why, what it changed, where it is recorded.
+
+    ``no_strict`` marks a run softened by ``--no-strict`` on a strict environment;
+    ``gates`` are those it softened, ``incidents`` the incidents behind their findings.
+    """
 
     reason: str
     agent: str
     gates: tuple[str, ...] = ()
     incidents: tuple[str, ...] = ()
+    no_strict: bool = False
+    recorded: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,12 @@ class Report:
     expired_waivers: tuple[Waiver, ...] = ()
     override: Override | None = None
     store: StoreState | None = None
+    not_run: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """A strict run of a ``--gate`` subset: gates that apply were not run."""
+        return self.strict and bool(self.not_run)
 
     @property
     def decision(self) -> Decision:

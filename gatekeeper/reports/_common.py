@@ -16,6 +16,12 @@ def strictness_note(report: Report) -> str:
     return f"env {report.env} {'strict' if report.strict else 'not strict'}"
 
 
+def partial_note(report: Report) -> str:
+    """``partial: not run postmortem_required/checkout, …`` for a ``--gate`` subset."""
+    skipped = ", ".join(f"{g}/{s}" for g, s in report.not_run)
+    return f"PARTIAL (--gate): not run {skipped}"
+
+
 def finding_line(finding: Finding) -> str:
     """A finding's message, plus its owner when the message does not name it."""
     if finding.owner and finding.owner not in finding.message:

@@ -44,6 +44,10 @@ def suite_name(report: Report, service: str) -> str:
 def _suite(report: Report, service: str, index: int) -> ET.Element:
     name = suite_name(report, service)
     cases = [_case(result, report, name) for result in report.results_for(service)]
+    for gate, _ in (pair for pair in report.not_run if pair[1] == service):
+        case = TestCase(gate, classname=name, elapsed_sec=0.0)
+        case.add_skipped_info(message="not run: --gate selected a subset of the gates")
+        cases.append(case)
     suite = TestSuite(
         name,
         cases,
@@ -51,7 +55,11 @@ def _suite(report: Report, service: str, index: int) -> ET.Element:
         id=str(index),
         package=name,
         timestamp=report.evaluated_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        properties={"env": report.env, "strict": str(report.strict).lower()},
+        properties={
+            "env": report.env,
+            "strict": str(report.strict).lower(),
+            "partial": str(report.partial).lower(),
+        },
     )
     element: ET.Element = suite.build_xml_doc()
     element.attrib.pop("disabled", None)

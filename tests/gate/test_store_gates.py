@@ -229,6 +229,7 @@ def test_override_records_one_event_per_incident(
         "agent": "helion",
         "gates": ["followup_watch"],
         "replaced_decision": "block",
+        "no_strict": False,
         "env": "prod",
         "services": ["checkout"],
     }
