@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,8 +14,10 @@ from gatekeeper.engine.evaluate import CheckRequest
 from gatekeeper.engine.report import Report
 from gatekeeper.errors import ConfigError
 from gatekeeper.reports import FORMATS, render
+from gatekeeper.reports.output import check_writable, write_report
 
-_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
+# Writability is checked by check_writable, before any gate runs, with one message.
+_FILE = click.Path(path_type=Path)
 
 
 @click.command("check")
@@ -61,6 +64,13 @@ def command(
 
     Example: gatekeeper check --env prod --service checkout --junit gate.xml
     """
+    outputs = [
+        (fmt, path)
+        for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file))
+        if path is not None
+    ]
+    for _, path in outputs:  # before any gate runs: a bad path prints no decision
+        check_writable(path)
     request = CheckRequest(
         env=env,
         services=services,
@@ -72,20 +82,18 @@ def command(
         agent=app.settings.agent,
     )
     report = run_check(app.settings.policy, request, app.store)
+    errors = []
+    for fmt, path in outputs:
+        try:
+            write_report(path, render(report, fmt))
+        except ConfigError as exc:
+            click.echo(f"gatekeeper: error: {exc}", err=True)
+            errors.append(str(exc))
+    report = replace(report, output_errors=tuple(errors))
     click.echo(render(report, output_format), nl=False)
-    for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file)):
-        if path is not None:
-            _write(path, render(report, fmt))
     if markdown_file is None:
         _append_step_summary(report)
     return report.exit_code
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write report: {exc.strerror}", where=str(path)) from exc
 
 
 def _append_step_summary(report: Report) -> None:

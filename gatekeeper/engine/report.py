@@ -30,6 +30,7 @@ def most_severe(decisions: Iterable[Decision]) -> Decision:
 
 EXIT_PASS = 0
 EXIT_BLOCK = 1
+EXIT_CONFIG = 2
 EXIT_ERROR = 3
 
 
@@ -108,6 +109,7 @@ class Report:
     override: Override | None = None
     store: StoreState | None = None
     not_run: tuple[tuple[str, str], ...] = ()
+    output_errors: tuple[str, ...] = ()
 
     @property
     def partial(self) -> bool:
@@ -121,13 +123,17 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 pass (or warn), 1 block (or warn with ``fail_on_warn``), 3 error."""
+        """0 pass (or warn), 1 block (or warn with ``fail_on_warn``), 3 error.
+
+        A report file that could not be written makes a 0 into 2, and never
+        lowers a block's 1 or an error's 3.
+        """
         decision = self.decision
         if decision == "block" or (decision == "warn" and self.fail_on_warn):
             return EXIT_BLOCK
         if decision == "error":
             return EXIT_ERROR
-        return EXIT_PASS
+        return EXIT_CONFIG if self.output_errors else EXIT_PASS
 
     def results_for(self, service: str) -> list[GateResult]:
         return [r for r in self.results if r.service == service]

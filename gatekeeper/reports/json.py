@@ -52,6 +52,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "partial": report.partial,
         "not_run": [{"gate": g, "service": s} for g, s in report.not_run],
+        "output_errors": list(report.output_errors),
         "expired_waivers": [w.to_dict() for w in report.expired_waivers],
         "store": store_to_dict(report.store),
         "results": [result_to_dict(r) for r in report.results],

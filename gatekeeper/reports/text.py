@@ -26,6 +26,7 @@ def render(report: Report) -> str:
         )
     if report.override is not None:
         lines.append(_override(report))
+    lines.extend(f"  report not written: {error}" for error in report.output_errors)
     actions = clear_actions(report)
     if actions:
         lines.append("what would clear it:")
