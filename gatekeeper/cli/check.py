@@ -11,6 +11,7 @@ import click
 from gatekeeper.cli._app import App, now_option, pass_app
 from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
+from gatekeeper.engine.provenance import store_location
 from gatekeeper.engine.report import Report
 from gatekeeper.errors import ConfigError
 from gatekeeper.reports import FORMATS, render
@@ -80,6 +81,11 @@ def command(
         fail_on_warn=fail_on_warn,
         override_reason=override_reason,
         agent=app.settings.agent,
+        backend=app.settings.backend,
+        location=store_location(
+            app.settings.backend, app.settings.store_dir, app.settings.database_url
+        ),
+        now_from_option=app.settings.now is not None,
     )
     report = run_check(app.settings.policy, request, app.store)
     errors = []

@@ -8,6 +8,7 @@ from pathlib import Path
 from gatekeeper.engine.audit import record_break_glass
 from gatekeeper.engine.evaluate import CheckRequest, StoreOpener, evaluate
 from gatekeeper.engine.override import authorize_override
+from gatekeeper.engine.provenance import provenance
 from gatekeeper.engine.report import Override, Report
 from gatekeeper.errors import EvaluationError, GatekeeperError
 from gatekeeper.policy.loader import load_policy
@@ -27,6 +28,8 @@ def run_check(policy_path: Path, request: CheckRequest, open_store: StoreOpener)
     waivers = load_waivers(policy_path, policy, request.now)
     override = break_glass(policy_path, policy, request)
     report = evaluate(policy, request, open_store, waivers=waivers, override=override)
+    source = provenance(policy_path, policy, now_from_option=request.now_from_option)
+    report = replace(report, provenance=source)
     if report.override is not None:
         try:
             recorded = record_break_glass(open_store(), report, request.now)

@@ -43,6 +43,7 @@ class CheckRequest:
     agent: str | None = None
     backend: str = ""
     location: str = ""
+    now_from_option: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,10 +156,10 @@ def read_records(
         return exc
 
 
-def store_state(records: Records, request: CheckRequest) -> StoreState | None:
-    """What the report says about the store; ``None`` when no gate read it."""
+def store_state(records: Records, request: CheckRequest) -> StoreState:
+    """What the report says about the store (the configured one when no gate read it)."""
     if records is None:
-        return None
+        return StoreState(request.backend, request.location, read=False)
     if isinstance(records, StoreUnavailable):
         return StoreState(request.backend, request.location, error=str(records))
     return StoreState(

@@ -82,7 +82,8 @@ class StoreState:
 
     ``error`` is set when the store could not be read at all; ``degraded`` when
     auto mode answered from its JSONL fallback; ``skipped`` lists the damaged
-    records the read could not rule out.
+    records the read could not rule out; ``read`` is false when no gate read it
+    (backend and location are then those the run was configured with).
     """
 
     backend: str
@@ -91,6 +92,24 @@ class StoreState:
     degraded_reason: str | None = None
     skipped: tuple[Problem, ...] = ()
     error: str | None = None
+    read: bool = True
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """A policy file the run read, with the sha256 of its bytes."""
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What decided: the gatekeeper version, the policy files, where ``now`` came from."""
+
+    version: str
+    policy_files: tuple[PolicySource, ...] = ()
+    now_from_option: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,7 @@ class Report:
     expired_waivers: tuple[Waiver, ...] = ()
     override: Override | None = None
     store: StoreState | None = None
+    provenance: Provenance | None = None
     not_run: tuple[tuple[str, str], ...] = ()
     output_errors: tuple[str, ...] = ()
 

@@ -55,15 +55,30 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "output_errors": list(report.output_errors),
         "expired_waivers": [w.to_dict() for w in report.expired_waivers],
         "store": store_to_dict(report.store),
+        "provenance": provenance_to_dict(report),
         "results": [result_to_dict(r) for r in report.results],
     }
 
 
+def provenance_to_dict(report: Report) -> dict[str, Any] | None:
+    """Version, policy files with sha256, and the evaluation time with its source."""
+    source = report.provenance
+    if source is None:
+        return None
+    return {
+        "gatekeeper_version": source.version,
+        "policy_files": [{"path": f.path, "sha256": f.sha256} for f in source.policy_files],
+        "now": format_timestamp(report.evaluated_at),
+        "now_from_option": source.now_from_option,
+    }
+
+
 def store_to_dict(store: StoreState | None) -> dict[str, Any] | None:
-    """The store that answered (``None`` when no gate read it)."""
+    """The store that answered, or would have (``read: false``) had a gate read it."""
     if store is None:
         return None
     return {
+        "read": store.read,
         "backend": store.backend,
         "location": store.location,
         "degraded": store.degraded,

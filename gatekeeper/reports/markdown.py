@@ -7,6 +7,7 @@ from gatekeeper.reports._common import (
     clear_actions,
     finding_line,
     partial_note,
+    provenance_line,
     strictness_note,
 )
 from gatekeeper.timeutil import format_timestamp
@@ -36,6 +37,7 @@ def render(report: Report) -> str:
         row = (r.gate, r.service, decision, str(len(r.findings)), r.reason)
         lines.append("| " + " | ".join(_escape(cell) for cell in row) + " |")
     lines.extend(_details(report))
+    lines += ["", f"<sub>{_escape(provenance_line(report))}</sub>"]
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ from gatekeeper.reports._common import (
     clear_actions,
     finding_line,
     partial_note,
+    provenance_line,
     strictness_note,
 )
 from gatekeeper.timeutil import format_timestamp
@@ -31,6 +32,7 @@ def render(report: Report) -> str:
     if actions:
         lines.append("what would clear it:")
         lines.extend(f"  - {action}" for action in actions)
+    lines.append(provenance_line(report))
     return "\n".join(lines) + "\n"
 
 

@@ -108,6 +108,9 @@ def _report(scenario: str, root: Path) -> Report:
     request = CheckRequest(
         services=("checkout", "payments", "search"),
         now=NOW,
+        backend="jsonl",
+        location="ops/incidents",
+        now_from_option=True,
         **options,  # type: ignore[arg-type]
     )
     report = run_check(policy, request, opener)
@@ -115,7 +118,13 @@ def _report(scenario: str, root: Path) -> Report:
     store = report.store
     if store is not None and store.location == str(store_dir):  # stable across machines
         store = dataclasses.replace(store, location="ops/incidents")
-    return dataclasses.replace(report, results=results, store=store)
+    assert report.provenance is not None
+    files = tuple(
+        dataclasses.replace(f, path=str(Path(f.path).relative_to(base)))
+        for f in report.provenance.policy_files
+    )
+    source = dataclasses.replace(report.provenance, policy_files=files, version="0.0.0")
+    return dataclasses.replace(report, results=results, store=store, provenance=source)
 
 
 @pytest.fixture(scope="module")
