@@ -17,7 +17,10 @@ For one gate and one service, in this order:
 4. a break-glass override → their block becomes **warn**.
    Neither ever softens an error.
 
-Nothing here turns anything into pass except shadow mode.
+Nothing here turns anything into pass except shadow mode. The wording of the
+reasons lives in :mod:`.reasons`; this module holds only the rules, and
+``tests/gate/test_decision_mutants.py`` checks that every comparison, ordering
+and table entry in it is pinned by a test.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from gatekeeper.engine.reasons import explain
 from gatekeeper.engine.report import Decision, most_severe
 from gatekeeper.gates.base import Finding, GateConfig
 from gatekeeper.policy.waivers import Waiver
@@ -89,7 +93,7 @@ def settle(
             strict=strict, mode=config.mode, on_error=getattr(config, problem.rule)
         )
     raw = most_severe((found, failed))
-    why = _why(config, findings, found, failed, env=env, strict=strict, problem=problem)
+    why = explain(config, findings, found, failed, env=env, strict=strict, problem=problem)
     if config.mode == "shadow":
         return Settled("pass", f"{why}; shadow mode: would {raw}", shadow_decision=raw)
     if found == "block" and waiver is not None and waiver.covers(findings):
@@ -99,51 +103,3 @@ def settle(
         note = "overridden to warn (break-glass)"
         return Settled(most_severe(("warn", failed)), f"{why}; {note}", override_applied=True)
     return Settled(raw, why)
-
-
-def _why(
-    config: GateConfig,
-    findings: Sequence[Finding],
-    found: Decision,
-    failed: Decision,
-    *,
-    env: str,
-    strict: bool,
-    problem: ReadProblem | None,
-) -> str:
-    parts = []
-    if problem is not None:
-        verb = "could not evaluate" if problem.rule == "on_error" else "cannot trust the read"
-        parts.append(f"{verb}: {problem.message}; {_error_rule(config, failed, problem.rule)}")
-    if findings:
-        rule = _finding_rule(config, findings, found, env=env, strict=strict)
-        parts.append(f"{summarize(findings)}; {rule}")
-    return "; ".join(parts) or "no findings"
-
-
-def _error_rule(config: GateConfig, failed: Decision, rule: str) -> str:
-    if failed == "error":
-        return "failing closed"
-    if config.mode == "warn" or getattr(config, rule) == "warn":
-        return f"{rule} warn" if getattr(config, rule) == "warn" else "mode warn"
-    return "failing closed only in strict environments: warn"
-
-
-def _finding_rule(
-    config: GateConfig, findings: Sequence[Finding], raw: Decision, *, env: str, strict: bool
-) -> str:
-    if config.mode in ("warn", "block"):
-        return f"mode {config.mode}"
-    if raw == "warn" and all(f.level == "warn" for f in findings):
-        return "warn-level findings"
-    return f"env {env} is strict" if strict else f"env {env} is not strict"
-
-
-def summarize(findings: Sequence[Finding]) -> str:
-    """``3 findings: 1 active_incident, 2 overdue_followup``."""
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    plural = "s" if len(findings) != 1 else ""
-    return f"{len(findings)} finding{plural}: {parts}"

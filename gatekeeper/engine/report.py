@@ -32,6 +32,12 @@ EXIT_PASS = 0
 EXIT_BLOCK = 1
 EXIT_CONFIG = 2
 EXIT_ERROR = 3
+EXIT_CODES: dict[str, int] = {
+    "pass": EXIT_PASS,
+    "warn": EXIT_PASS,
+    "block": EXIT_BLOCK,
+    "error": EXIT_ERROR,
+}
 
 
 @dataclass(frozen=True)
@@ -149,11 +155,9 @@ class Report:
         lowers a block's 1 or an error's 3.
         """
         decision = self.decision
-        if decision == "block" or (decision == "warn" and self.fail_on_warn):
-            return EXIT_BLOCK
-        if decision == "error":
-            return EXIT_ERROR
-        return EXIT_CONFIG if self.output_errors else EXIT_PASS
+        warn_fails = decision == "warn" and self.fail_on_warn
+        code = EXIT_BLOCK if warn_fails else EXIT_CODES[decision]
+        return EXIT_CONFIG if code == EXIT_PASS and self.output_errors else code
 
     def results_for(self, service: str) -> list[GateResult]:
         return [r for r in self.results if r.service == service]
