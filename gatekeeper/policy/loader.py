@@ -3,7 +3,8 @@
 The policy path is a file, or a directory whose ``*.yml``/``*.yaml`` files (all
 but ``rbac.yml`` and ``waivers.yml``) are read in name order and merged: gate
 and environment names must be unique across files, and the policy-wide
-settings (``max_waiver_days``, ``followup_sla_days``) may be set in one file only.
+settings (``max_waiver_days``, ``followup_sla_days``, ``default_environment``) may
+be set in one file only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from gatekeeper.policy.models import DEFAULT_MAX_WAIVER_DAYS, Environment, Polic
 
 NOT_GATE_FILES = frozenset({"rbac.yml", "rbac.yaml", "waivers.yml", "waivers.yaml"})
 GATE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-_SETTINGS = ("max_waiver_days", "followup_sla_days")
+_SETTINGS = ("max_waiver_days", "followup_sla_days", "default_environment")
 
 
 def policy_files(path: Path) -> list[Path]:
@@ -147,6 +148,7 @@ class _Merger:
             followup_sla_days={**DEFAULT_SLA_DAYS, **sla},
             sources=tuple(self.sources),
             locations=self.locations,
+            default_environment=self.settings.get("default_environment", (None, ""))[0],
         )
 
 
