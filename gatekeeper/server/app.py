@@ -31,23 +31,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gatekeeper.config import Settings, load_settings
 from gatekeeper.errors import GatekeeperError
 from gatekeeper.server import routes
-from gatekeeper.server.errors import STATUS, HttpError, error_body
+from gatekeeper.server.errors import STATUS, HttpError, error_body, log_error
 from gatekeeper.server.keys import KeyStore
 from gatekeeper.server.pool import StorePool
 
-logger = logging.getLogger("gatekeeper.server")
+logger = logging.getLogger("gatekeeper.server")  # shared with errors.log_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def log_error(request_id: str, method: str, path: str, status: int, code: str, msg: str) -> None:
-    logger.warning(
-        "request_id=%s %s %s %d %s: %s", request_id, method, path, status, code, _one_line(msg)
-    )
 
 
 def error_response(request: Request, code: str, message: str) -> JSONResponse:
@@ -120,7 +110,7 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         return response
     if status == 404:
         return error_response(request, "not_found", f"no route {request.url.path}")
-    return error_response(request, "invalid", _one_line(getattr(exc, "detail", "bad request")))
+    return error_response(request, "invalid", str(getattr(exc, "detail", "bad request")))
 
 
 def _lifespan(pool: StorePool) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:

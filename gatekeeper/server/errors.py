@@ -7,10 +7,13 @@ so a caller can quote it and an operator can find the one log line about it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from gatekeeper.errors import GatekeeperError
+
+logger = logging.getLogger("gatekeeper.server")
 
 STATUS: Mapping[str, int] = {
     "invalid": 400,
@@ -45,3 +48,16 @@ def status_of(code: str) -> int:
 
 def error_body(code: str, message: str, request_id: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}, "request_id": request_id}
+
+
+def log_error(request_id: str, method: str, path: str, status: int, code: str, msg: str) -> None:
+    """One log line per failed request (the message folded onto one line)."""
+    logger.warning(
+        "request_id=%s %s %s %d %s: %s",
+        request_id,
+        method,
+        path,
+        status,
+        code,
+        " ".join(msg.split()),
+    )

@@ -19,7 +19,7 @@ from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
 from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.reports import render
-from gatekeeper.server.errors import HttpError
+from gatekeeper.server.errors import HttpError, log_error
 from gatekeeper.server.keys import ApiKey, KeyStore
 from gatekeeper.server.limits import read_body
 from gatekeeper.server.openapi import openapi_document
@@ -65,6 +65,8 @@ def normalize_envelope(data: Any, tool: str, key: ApiKey) -> dict[str, Any]:
     if given_tool != tool:
         raise InvalidInput(f"tool: {given_tool!r} does not match the path's tool {tool!r}")
     agent = envelope.get("agent_id")
+    if agent is not None and not isinstance(agent, str):
+        raise InvalidInput("agent_id: expected a string")
     if agent is not None and agent != key.agent:
         raise HttpError(
             "forbidden",
@@ -186,7 +188,11 @@ async def healthz(state: ServerState, request: Request) -> Response:
         return data
 
     data = await run_in_threadpool(probe)
-    return JSONResponse(data, status_code=503 if data["status"] == "unavailable" else 200)
+    if data["status"] != "unavailable":
+        return JSONResponse(data)
+    request_id = str(request.scope.get("gatekeeper.request_id", "-"))
+    log_error(request_id, request.method, request.url.path, 503, "unavailable", data["error"])
+    return JSONResponse(data, status_code=503)
 
 
 async def openapi(state: ServerState, request: Request) -> Response:
