@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import stat
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
@@ -40,10 +42,12 @@ logger = logging.getLogger("gatekeeper.server")  # shared with errors.log_error
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def error_response(request: Request, code: str, message: str) -> JSONResponse:
+def error_response(
+    request: Request, code: str, message: str, detail: str | None = None
+) -> JSONResponse:
     request_id = str(request.scope.get("gatekeeper.request_id", "-"))
     status = STATUS.get(code, 500)
-    log_error(request_id, request.method, request.url.path, status, code, message)
+    log_error(request_id, request.method, request.url.path, status, code, detail or message)
     return JSONResponse(error_body(code, message, request_id), status_code=status)
 
 
@@ -54,13 +58,16 @@ def guarded(endpoint: Endpoint) -> Endpoint:
         try:
             return await endpoint(request)
         except HttpError as exc:
-            return error_response(request, exc.http_code, exc.message)
+            return error_response(request, exc.http_code, exc.message, exc.detail)
         except GatekeeperError as exc:
             return error_response(request, exc.code, str(exc))
         except Exception as exc:
             logger.debug("traceback", exc_info=True)
             return error_response(
-                request, "internal", f"internal error ({type(exc).__name__}); see the server log"
+                request,
+                "internal",
+                f"internal error ({type(exc).__name__}); see the server log",
+                f"{type(exc).__name__}: {exc}",
             )
 
     return run
@@ -156,4 +163,20 @@ def app_from_environment() -> Starlette:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    return create_app(load_settings())
+    settings = load_settings()
+    _warn_about_keys_file(settings.keys_file)
+    return create_app(settings)
+
+
+def _warn_about_keys_file(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        logger.warning("no keys file at %s: every request needing a key gets 401 "
+                       "(make one with: gatekeeper keys add AGENT)", path)  # fmt: skip
+        return
+    except OSError:
+        return
+    if stat.S_IMODE(mode) & 0o077:
+        logger.warning("keys file %s is readable by others (mode %o); chmod 600 it",
+                       path, stat.S_IMODE(mode))  # fmt: skip

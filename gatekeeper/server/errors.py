@@ -32,9 +32,10 @@ STATUS: Mapping[str, int] = {
 class HttpError(GatekeeperError):
     """An error only the HTTP layer has (no key, body too large, wrong media type)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, detail: str | None = None) -> None:
         super().__init__(message)
         self.http_code = code
+        self.detail = detail  # for the log line only, never the answer
 
     @property
     def status(self) -> int:

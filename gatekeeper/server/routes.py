@@ -17,7 +17,7 @@ from gatekeeper import __version__
 from gatekeeper.config import Settings
 from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
-from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.errors import ConfigError, GatekeeperError, InvalidInput
 from gatekeeper.reports import render
 from gatekeeper.server.errors import HttpError, log_error
 from gatekeeper.server.keys import ApiKey, KeyStore
@@ -44,7 +44,14 @@ def authenticate(state: ServerState, request: Request) -> ApiKey:
     token = request.headers.get("x-api-key")
     if not token:
         raise HttpError("unauthorized", "missing X-API-Key header")
-    key = state.keys.authenticate(token, state.settings.current_time())
+    try:
+        key = state.keys.authenticate(token, state.settings.current_time())
+    except ConfigError as exc:
+        # The server's own configuration, not the caller's request: a 500 that
+        # says nothing about the file, with the detail in the log line.
+        raise HttpError(
+            "internal", "internal error: API keys unavailable; see the server log", detail=str(exc)
+        ) from exc
     if key is None:
         raise HttpError("unauthorized", "unknown, revoked or expired API key")
     return key

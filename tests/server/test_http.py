@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +22,8 @@ from gatekeeper.errors import (
     StoreUnavailable,
 )
 from gatekeeper.server.errors import STATUS, status_of
-from tests.server.conftest import Served
+from tests.server.conftest import Served, serve
+from tests.server.live import LiveServer
 
 CREATE = {
     "tool": "oncall_tool",
@@ -219,3 +221,33 @@ def test_every_error_is_one_log_line_with_the_request_id(served: Served) -> None
     assert len(lines) == 1
     assert " 400 invalid: " in lines[0]
     assert "Traceback" not in served.server.logs()
+
+
+def test_a_damaged_keys_file_is_a_500_without_details_or_traceback(tmp_path: Path) -> None:
+    running = serve(tmp_path)
+    try:
+        running.keys_file.write_text("{ not json")
+        response = running.call("oncall_tool", {"action": "incident_list"})
+        body = assert_error(response, 500, "internal")
+        assert str(running.keys_file) not in response.text
+        assert "see the server log" in str(body["error"])
+        (line,) = [
+            x for x in running.server.logs().splitlines() if response.headers["x-request-id"] in x
+        ]
+        assert "keys file is unreadable or damaged" in line
+        assert "Traceback" not in running.server.logs()
+    finally:
+        running.server.stop()
+
+
+def test_the_server_warns_when_there_is_no_keys_file(tmp_path: Path) -> None:
+    running = serve(tmp_path)
+    try:
+        running.keys_file.unlink()
+        assert running.call("oncall_tool", {"action": "incident_list"}).status_code == 401
+    finally:
+        running.server.stop()
+    args = ["--store-dir", str(tmp_path / "store"), "--keys-file", str(tmp_path / "none.json")]
+    server = LiveServer(args, log=tmp_path / "nokeys.log").start()
+    server.stop()
+    assert "no keys file" in server.logs()
