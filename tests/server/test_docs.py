@@ -89,3 +89,21 @@ def test_keys_commands_are_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     for command in ("keys add", "keys list", "keys revoke", "serve"):
         assert f"gatekeeper {command}" in text or f"gatekeeper --backend postgres {command}" in text
+
+
+def test_the_argo_analysis_template_fails_on_block_and_error() -> None:
+    import yaml
+
+    (block,) = re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    template = yaml.safe_load(block)
+    assert template["kind"] == "AnalysisTemplate"
+    (metric,) = template["spec"]["metrics"]
+    web = metric["provider"]["web"]
+    assert "/v1/check?env=" in web["url"]
+    assert web["headers"][0]["key"] == "X-API-Key"
+    condition = metric["successCondition"]
+    # expr-lang's == and || read as Python's == and `or` here.
+    python = condition.replace("||", " or ").replace("&&", " and ")
+    for decision, succeeds in (("pass", True), ("warn", True), ("block", False), ("error", False)):
+        result = type("Result", (), {"decision": decision})
+        assert eval(python, {}, {"result": result}) is succeeds, decision
