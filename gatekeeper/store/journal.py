@@ -21,6 +21,7 @@ from gatekeeper.models import Artifact, Event, Incident, describe_validation_err
 from gatekeeper.store.base import Problem, WriteBatch
 from gatekeeper.store.fileio import append_lines, ensure_directory, fsync_directory
 from gatekeeper.store.locking import exclusive_lock
+from gatekeeper.store.patch import IncidentPatch
 
 JOURNAL = "replay.jsonl"
 JOURNAL_LOCK = ".replay.lock"
@@ -36,6 +37,7 @@ class JournalEntry(BaseModel):
     updated_incidents: tuple[Incident, ...] = ()
     events: tuple[Event, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
+    patches: tuple[IncidentPatch, ...] = ()
 
     @classmethod
     def of(cls, batch: WriteBatch) -> JournalEntry:
@@ -44,6 +46,7 @@ class JournalEntry(BaseModel):
             updated_incidents=batch.updated_incidents,
             events=batch.events,
             artifacts=batch.artifacts,
+            patches=batch.patches,
         )
 
     def to_batch(self) -> WriteBatch:
@@ -52,10 +55,11 @@ class JournalEntry(BaseModel):
             updated_incidents=self.updated_incidents,
             events=self.events,
             artifacts=self.artifacts,
+            patches=self.patches,
         )
 
     def encode(self) -> bytes:
-        return self.model_dump_json().encode("utf-8") + b"\n"
+        return self.model_dump_json(by_alias=True).encode("utf-8") + b"\n"
 
 
 class ReplayJournal:

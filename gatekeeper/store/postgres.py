@@ -34,6 +34,7 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
+from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 from gatekeeper.store.pg_connection import Connection, PostgresTarget, connect, translate
 
 R = TypeVar("R", bound=Record)
@@ -122,9 +123,10 @@ class PostgresIncidentStore:
         with self._translate("write"), self._conn.transaction(), self._conn.cursor() as cur:
             self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
             self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
-            if batch.events:
+            events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+            if events:
                 statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
-                cur.executemany(statement, [_event_row(e) for e in batch.events])
+                cur.executemany(statement, [_event_row(e) for e in events])
             if batch.artifacts:
                 statement = q.UPSERT_ARTIFACT if upsert else q.REPLACE_ARTIFACT
                 cur.executemany(statement, [_artifact_row(a) for a in batch.artifacts])
@@ -153,6 +155,28 @@ class PostgresIncidentStore:
             cur.execute(q.UPDATE_INCIDENT, _incident_row(incident))
             if cur.rowcount == 0:
                 raise NotFound("no such incident", where=incident.id)
+
+    def _apply_patches(
+        self, cur: Cursor[DictRow], patches: Sequence[IncidentPatch], *, upsert: bool
+    ) -> list[Event]:
+        """Lock the patched rows (``FOR UPDATE``), apply each patch, write the new versions."""
+        if not patches:
+            return []
+        ids = sorted({p.incident_id for p in patches})  # one lock order: no deadlock
+        cur.execute(q.SELECT_INCIDENT + " WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        latest = {row["id"]: Incident.model_validate(row) for row in cur.fetchall()}
+        events: list[Event] = []
+        for patch in patches:
+            current = latest.get(patch.incident_id)
+            if current is None:
+                if upsert:
+                    continue
+                raise NotFound("no such incident", where=patch.incident_id)
+            updated = apply_patch(current, patch)
+            events.extend(status_events(current, updated, patch))
+            cur.execute(q.UPDATE_INCIDENT, _incident_row(updated))
+            latest[updated.id] = updated
+        return events
 
     # -- reading -----------------------------------------------------------------
 
