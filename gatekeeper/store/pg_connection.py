@@ -34,6 +34,11 @@ class PostgresUnreachable(StoreUnavailable):
     """The server cannot be reached, or the connection broke: auto mode falls back."""
 
 
+class PostgresRefused(StoreUnavailable):
+    """The server refused the data itself (a value it cannot store, a constraint):
+    retrying the same write can never succeed, so a replay quarantines it."""
+
+
 @dataclass(frozen=True)
 class PostgresTarget:
     """A database URL (or libpq DSN), with what may be shown about it."""
@@ -139,6 +144,8 @@ def describe_failure(
     broken = conn is not None and (conn.broken or conn.closed)
     if isinstance(exc, psycopg.OperationalError) and (conn is None or broken):
         return PostgresUnreachable(message, where=target.label)
+    if isinstance(exc, psycopg.DataError | psycopg.IntegrityError):
+        return PostgresRefused(message, where=target.label)
     if isinstance(exc, psycopg.errors.UndefinedTable):
         return StoreUnavailable(
             f"{what} failed: tables missing; run `gatekeeper store migrate`", where=target.label

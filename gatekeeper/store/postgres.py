@@ -168,9 +168,7 @@ class PostgresIncidentStore:
         events: list[Event] = []
         for patch in patches:
             current = latest.get(patch.incident_id)
-            if current is None:
-                if upsert:
-                    continue
+            if current is None:  # even on replay: a patch needs its incident
                 raise NotFound("no such incident", where=patch.incident_id)
             updated = apply_patch(current, patch)
             events.extend(status_events(current, updated, patch))
