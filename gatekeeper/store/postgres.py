@@ -35,7 +35,14 @@ from gatekeeper.store.base import (
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
 from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
-from gatekeeper.store.pg_connection import Connection, PostgresTarget, connect, translate
+from gatekeeper.store.pg_connection import (
+    Connection,
+    PostgresTarget,
+    Timeouts,
+    connect,
+    deadline,
+    translate,
+)
 
 R = TypeVar("R", bound=Record)
 ProblemSink = Callable[[Problem], None]
@@ -67,6 +74,7 @@ class PostgresIncidentStore:
         self, target: PostgresTarget, conn: Connection, *, on_problem: ProblemSink | None = None
     ) -> None:
         self.target = target
+        self.timeouts = Timeouts.from_environment()
         self._conn = conn
         self._on_problem = on_problem or report_to_stderr
         # One connection, one transaction at a time: threads (``serve``) take turns.
@@ -102,7 +110,7 @@ class PostgresIncidentStore:
             )
 
     @contextmanager
-    def _translate(self, what: str) -> Iterator[None]:
+    def _translate(self, what: str, *, maintenance: bool = False) -> Iterator[None]:
         """Hold the connection for one operation; psycopg errors become gatekeeper errors.
 
         A connection that broke earlier (server restart, network cut) is replaced
@@ -110,8 +118,14 @@ class PostgresIncidentStore:
         """
         with self._lock:
             if self._conn.closed and not self._closed:
-                self._conn = connect(self.target)
-            with translate(self.target, what, self._conn):
+                self._conn = connect(self.target, self.timeouts)
+            limit = self.timeouts.deadline_s
+            if maintenance:  # exports stream for long; VACUUM may take a while
+                limit = Timeouts.from_environment(maintenance=True).deadline_s
+            with (
+                deadline(self.target, self._conn, limit, what),
+                translate(self.target, what, self._conn),
+            ):
                 yield
 
     # -- writing -----------------------------------------------------------------
@@ -280,7 +294,7 @@ class PostgresIncidentStore:
     ) -> Iterator[R]:
         # A server-side cursor: an export of millions of rows never sits in memory.
         with (
-            self._translate("read"),
+            self._translate("read", maintenance=True),
             self._conn.transaction(),
             self._conn.cursor(name="gatekeeper_export") as cur,
         ):
@@ -329,9 +343,13 @@ class PostgresIncidentStore:
 
     def compact(self) -> CompactResult:
         """Postgres keeps one row per incident already; VACUUM ANALYZE reclaims space."""
-        with self._translate("compact"):
+        longer = f"{round(Timeouts.from_environment(maintenance=True).statement_s * 1000)}ms"
+        usual = f"{round(self.timeouts.statement_s * 1000)}ms"
+        with self._translate("compact", maintenance=True):
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (longer,))
             for statement in q.VACUUM:
                 self._conn.execute(statement)
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (usual,))
             row = self._conn.execute(q.COUNTS).fetchone() or {}
         rows = int(row.get("incidents", 0))
         return CompactResult(lines_before=rows, lines_after=rows)
