@@ -40,6 +40,7 @@ from gatekeeper.models import (
 )
 from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
+from gatekeeper.store.patch import apply_patch, make_patch
 from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
 CREATE_FIELDS = ("service", "env", "severity", "title", "started_at", "summary", "labels")
@@ -146,24 +147,29 @@ class IncidentService:
         return incident
 
     def update(self, incident_id: str, changes: Mapping[str, Any], *, now: datetime) -> Incident:
-        """Change status, severity, title, summary or labels; status changes are events."""
-        self.rbac.require(self.agent, "incident_write")
+        """Change status, severity, title, summary or labels; status changes are events.
+
+        Sent as a patch of the named fields, applied by the store to the latest
+        version under its lock, so concurrent updates compose.
+        """
+        actor = self.rbac.require(self.agent, "incident_write")
         _refuse_unknown(changes, UPDATABLE_FIELDS)
         if not changes:
             raise InvalidInput("nothing to update", where="params")
         current = self._incident(incident_id)
-        merged = {**current.model_dump(), **changes, "updated_at": now}
-        status = changes.get("status", current.status)
-        if status != current.status:
-            merged.update(_status_timestamps(current, str(status), now))
-        incident = _validated(Incident, merged)
-        events: tuple[Event, ...] = ()
-        if incident.status != current.status:
-            message = f"status {current.status} -> {incident.status}"
-            meta = {"from": current.status, "to": incident.status}
-            events = (self._event(incident_id, "status_change", message, now, meta=meta),)
-        self.store.write(WriteBatch(updated_incidents=(incident,), events=events))
-        return incident
+        patch = make_patch(
+            incident_id=incident_id,
+            fields={k: v for k, v in changes.items() if k != "labels"},
+            labels_set=changes.get("labels") or {},
+            replace_labels="labels" in changes,
+            updated_at=now,
+            actor=actor,
+            status_event_id=new_event_id() if "status" in changes else None,
+            base_updated_at=current.updated_at,
+        )
+        apply_patch(current, patch)  # refused here, before anything is written
+        self.store.write(WriteBatch(patches=(patch,)))
+        return self.store.get_incident(incident_id)
 
     def append_event(
         self,

@@ -204,10 +204,10 @@ def migrate_database(
     """Connect to ``url`` and :func:`migrate`; a dry run without a URL lists every migration."""
     if dry_run and not url:
         return MigrationReport(True, 0, MIGRATIONS, location="a new database (no URL given)")
-    from gatekeeper.store.pg_connection import PostgresTarget, connect, translate
+    from gatekeeper.store.pg_connection import PostgresTarget, Timeouts, connect, translate
 
     target: PostgresTarget = PostgresTarget.parse(url, schema=schema)
-    conn = connect(target)
+    conn = connect(target, Timeouts.from_environment(maintenance=True))
     try:
         with translate(target, "migrate", conn):
             report = migrate(conn, dry_run=dry_run)
