@@ -29,7 +29,9 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "check": "gatekeeper.cli.check",
     "incident": "gatekeeper.cli.incident",
+    "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
+    "serve": "gatekeeper.cli.serve",
     "store": "gatekeeper.cli.store",
     "tool": "gatekeeper.cli.tool",
 }

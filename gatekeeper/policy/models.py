@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gatekeeper.followups import DEFAULT_SLA_DAYS
 from gatekeeper.gates.base import GateConfig
+from gatekeeper.intelligence.settings import (
+    DEFAULT_CORRELATION,
+    DEFAULT_RISK,
+    CorrelationSettings,
+    RiskSettings,
+)
 from gatekeeper.models import FollowupPriority
 
 DEFAULT_MAX_WAIVER_DAYS = 14
@@ -34,6 +40,8 @@ class PolicyFile(BaseModel):
     max_waiver_days: int | None = Field(default=None, ge=1, le=365)
     followup_sla_days: dict[FollowupPriority, int] | None = None
     default_environment: Environment | None = None
+    risk: RiskSettings | None = None
+    correlation: CorrelationSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class Policy:
     gates: Mapping[str, GateConfig]
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     followup_sla_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+    risk: RiskSettings = DEFAULT_RISK
+    correlation: CorrelationSettings = DEFAULT_CORRELATION
     sources: tuple[Path, ...] = ()
     locations: Mapping[str, str] = field(default_factory=dict)
     default_environment: Environment | None = None
@@ -68,5 +78,7 @@ class Policy:
             "default_environment": None
             if self.default_environment is None
             else self.default_environment.model_dump(mode="json"),
+            "risk": self.risk.model_dump(mode="json"),
+            "correlation": self.correlation.model_dump(mode="json"),
             "sources": [str(p) for p in self.sources],
         }
