@@ -66,8 +66,9 @@ def test_a_failed_write_after_a_block_keeps_exit_1(
 
 
 def test_a_failed_write_after_a_pass_is_exit_2_and_the_header_says_so(
-    check: CheckRun, write_policy: PolicyWriter
+    check: CheckRun, write_policy: PolicyWriter, store_dir: Path
 ) -> None:
+    factories.write(store_dir, [factories.incident(service="payments")])
     write_policy(POLICY)
     result = check("--env", "prod", "--service", "checkout", "--json", "/dev/full")
     assert result.exit_code == 2
