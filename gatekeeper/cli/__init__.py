@@ -30,7 +30,9 @@ COMMANDS = {
     "check": "gatekeeper.cli.check",
     "incident": "gatekeeper.cli.incident",
     "jobs": "gatekeeper.cli.jobs",
+    "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
+    "serve": "gatekeeper.cli.serve",
     "store": "gatekeeper.cli.store",
     "tool": "gatekeeper.cli.tool",
 }

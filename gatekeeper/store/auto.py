@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from gatekeeper.config import Settings
+from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
     CompactResult,
@@ -185,7 +186,14 @@ class AutoIncidentStore:
                 self._degrade(exc)
             else:
                 return replace(read, backend=self.backend)
-        read = self._fallback.gate_read(env, services, since)
+        try:
+            read = self._fallback.gate_read(env, services, since)
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(
+                f"postgres unavailable ({self._reason}) and the fallback cannot answer: "
+                f"{exc.message}",
+                where=exc.where,
+            ) from exc
         return replace(read, backend=self.backend, degraded=True, degraded_reason=self._reason)
 
     def iter_incidents(self) -> Iterator[Incident]:

@@ -94,6 +94,25 @@ CREATE INDEX incident_events_followup_idx ON incident_events (incident_id, ts)
     ),
     Migration(
         3,
+        "gate_overrides log",
+        """\
+-- break-glass runs of the gate that named no incident to record the override on.
+CREATE TABLE gate_overrides (
+    seq       bigint GENERATED ALWAYS AS IDENTITY,
+    id        text COLLATE "C" PRIMARY KEY,
+    ts        timestamptz NOT NULL,
+    env       text NOT NULL,
+    services  text[] NOT NULL,
+    agent     text NOT NULL,
+    reason    text NOT NULL,
+    no_strict boolean NOT NULL,
+    gates     text[] NOT NULL,
+    entry     jsonb NOT NULL
+);
+""",
+    ),
+    Migration(
+        4,
         "ops: job runs, alert inbox, risk history, backlog",
         """\
 -- one row per run of a scheduled job (`jobs list` shows the last of each job).

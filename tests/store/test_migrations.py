@@ -18,7 +18,13 @@ from tests.conftest import REPO, CliRun
 
 SCRIPT = REPO / "ops" / "scripts" / "migrate_incidents_postgres.py"
 ALL = [m.version for m in MIGRATIONS]
-TABLES = {"incidents", "incident_events", "incident_artifacts", "schema_migrations"}
+TABLES = {
+    "incidents",
+    "incident_events",
+    "incident_artifacts",
+    "schema_migrations",
+    "gate_overrides",
+}
 # Tables of later migrations (ops: job runs, the alert inbox, risk history, backlog).
 TABLES |= {"job_runs", "alerts", "alert_triage_intents", "risk_history", "backlog_items"}
 

@@ -65,7 +65,7 @@ def test_a_malformed_url_is_a_configuration_error_that_does_not_echo_it() -> Non
 
 
 def test_an_unmigrated_schema_says_to_run_migrate(pg_url: str) -> None:
-    with pytest.raises(StoreUnavailable, match=r"schema is at version 0, needs 2; run `gatekeeper"):
+    with pytest.raises(StoreUnavailable, match=r"schema is at version 0, needs 3; run `gatekeeper"):
         PostgresIncidentStore.open(pg_url)
 
 
