@@ -77,7 +77,7 @@ def advisory_lock(url: str | None, job: str, now: datetime) -> Iterator[None]:
 
     target = PostgresTarget.parse(url)
     conn = connect(target)
-    name = f"gatekeeper job {job}: {holder_label(job, now)}"[:63]
+    name = f"gatekeeper job {job}: pid {os.getpid()} on {socket.gethostname()}"[:63]
     try:
         with translate(target, "job lock", conn):
             conn.execute(sql.SQL("SET application_name TO {}").format(sql.Literal(name)))

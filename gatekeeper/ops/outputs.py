@@ -15,7 +15,8 @@ from gatekeeper.store.fileio import atomic_write, ensure_directory
 
 
 class Output(Protocol):
-    target: str
+    @property
+    def target(self) -> str: ...
 
     def describe(self) -> str: ...
 

@@ -17,3 +17,6 @@ def registry_file(tmp_path: Path) -> Path:
     path = tmp_path / "task_registry.yml"
     path.write_text(SHIPPED_REGISTRY.read_text())
     return path
+
+
+from tests.store.conftest import migrated_pg_url, pg_schema, pg_server, pg_url  # noqa: E402, F401
