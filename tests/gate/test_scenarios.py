@@ -27,11 +27,6 @@ from tests.store.tcp_proxy import TcpProxy
 
 NOW = "2026-03-04T10:00:00Z"  # a Wednesday: no shipped freeze window applies
 DEAD = "postgresql://postgres@127.0.0.1:1/test"
-PENDING_MANIFEST = pytest.mark.xfail(
-    reason="needs the JSONL store manifest (store.json) of the store engineer's part of issue 8",
-    strict=True,
-)
-
 PENDING_EXACT_SKIPS = pytest.mark.xfail(
     reason="the store's gate read does not yet report a corrupt events.jsonl line it cannot "
     "rule out (the store engineer's part of issue 8)",
@@ -166,7 +161,6 @@ def test_postgres_down_without_auto_is_exit_3(gate: Gate) -> None:
 # -- an empty or unknown store is not an empty record ------------------------------------
 
 
-@PENDING_MANIFEST
 def test_the_shipped_empty_store_directory_is_not_a_store(gate: Gate, tmp_path: Path) -> None:
     store = tmp_path / "ops" / "incidents"
     store.mkdir(parents=True)
@@ -176,7 +170,6 @@ def test_the_shipped_empty_store_directory_is_not_a_store(gate: Gate, tmp_path: 
     assert "store init" in result.stdout
 
 
-@PENDING_MANIFEST
 def test_the_parent_of_the_real_store_is_not_a_store(
     run_cli: CliRun, gate: Gate, tmp_path: Path
 ) -> None:
@@ -185,7 +178,6 @@ def test_the_parent_of_the_real_store_is_not_a_store(
     assert result.exit_code == 3, result.stdout
 
 
-@PENDING_MANIFEST
 @pytest.mark.parametrize("damage", ["truncated", "deleted"])
 def test_a_store_file_shorter_than_its_high_water_mark_is_damage(
     run_cli: CliRun, gate: Gate, tmp_path: Path, damage: str
@@ -203,7 +195,6 @@ def test_a_store_file_shorter_than_its_high_water_mark_is_damage(
     assert "incidents.jsonl" in result.stdout
 
 
-@PENDING_MANIFEST
 def test_database_url_with_the_jsonl_backend_warns_and_an_empty_store_fails_closed(
     run_cli: CliRun,
     gate: Gate,
