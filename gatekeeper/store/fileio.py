@@ -87,8 +87,12 @@ def append_lines(path: Path, payload: bytes) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: temp file in the same directory, fsync, rename."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data``: temp file in the same directory, fsync, rename.
+
+    ``durable=False`` skips both fsyncs: for files whose loss in a crash is
+    harmless (the manifest: an older mark is a laxer one, never a false alarm).
+    """
     tmp: Path | None = None
     try:
         # mkstemp: O_CREAT|O_EXCL with an unpredictable name, so a planted link is never followed.
@@ -97,9 +101,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
-        fsync_directory(path.parent)
+        if durable:
+            fsync_directory(path.parent)
     except OSError as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
