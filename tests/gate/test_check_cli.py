@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -106,3 +108,153 @@ def test_only_the_requested_writer_is_imported(fmt: str, loaded: bool, store_dir
     assert not {f"gatekeeper.reports.{o}" for o in others} & modules
     other_commands = {f"gatekeeper.cli.{c}" for c in ("incident", "store", "tool", "policy")}
     assert not other_commands & modules
+
+
+# What the console script's `check` must never import: the other commands, the
+# Postgres driver and the writers not asked for (above), and the packaging
+# metadata machinery pydantic's plugin discovery would pull in (~15-20 ms).
+OFF_THE_CHECK_PATH = (
+    "importlib.metadata",
+    "email",
+    "zipfile",
+    "csv",
+    "psycopg",
+    "junit_xml",
+    "asyncio",
+    "gatekeeper.cli.incident",
+    "gatekeeper.cli.store",
+    "gatekeeper.cli.tool",
+    "gatekeeper.cli.policy",
+)
+
+
+def _entry_point(args: list[str], extra: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the console script's entry point (gatekeeper._startup.run) in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['gatekeeper', *{args!r}]\n"
+        f"{extra}"
+        "from gatekeeper._startup import run\n"
+        "run()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env
+    )
+
+
+def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path) -> None:
+    factories.write(store_dir, [factories.incident()])
+    spy = (
+        "import atexit\n"
+        "atexit.register(lambda: print('MODULES', sorted(sys.modules), file=sys.stderr))\n"
+    )
+    args = ["--policy", str(REPO / "policies"), "--store-dir", str(store_dir)]
+    result = _entry_point([*args, "check", "--env", "prod", "--service", "checkout"], spy)
+    assert result.returncode == 1, result.stderr  # the active P1 blocks: the gate did run
+    line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))
+    modules = set(ast.literal_eval(line.removeprefix("MODULES ")))
+    assert "gatekeeper.engine.check" in modules  # the spy sees the real run
+    loaded = {
+        m for m in modules if m.split(".")[0] in OFF_THE_CHECK_PATH or m in OFF_THE_CHECK_PATH
+    }
+    loaded |= {m for m in modules for off in OFF_THE_CHECK_PATH if m.startswith(off + ".")}
+    assert not loaded
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--env", "prod", "--service", "checkout"],  # block: exit 1
+        ["check", "--env", "prod", "--service", "checkout", "--format", "json"],
+        ["check", "--env", "prod"],  # usage: exit 2
+        ["--version"],  # exit 0
+        ["check", "--help"],
+        ["policy", "validate"],
+        ["no-such-command"],
+    ],
+)
+def test_the_entry_point_exits_exactly_like_main(args: list[str], store_dir: Path) -> None:
+    """os._exit after flushing: same exit code, same bytes on stdout and stderr as sys.exit."""
+    factories.write(store_dir, [factories.incident()])
+    full = [
+        "--policy", str(REPO / "policies"), "--store-dir", str(store_dir),
+        "--now", "2026-11-30T12:00:00Z", *args,
+    ]  # fmt: skip
+    fast = _entry_point(full)
+    code = f"import sys\nfrom gatekeeper.cli import main\nsys.exit(main({full!r}))\n"
+    slow = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    timing = re.compile(r'"duration_ms": [0-9.]+')  # the one part that differs run to run
+    assert (fast.returncode, timing.sub("", fast.stdout), fast.stderr) == (
+        slow.returncode,
+        timing.sub("", slow.stdout),
+        slow.stderr,
+    )
+    assert fast.stdout or fast.stderr
+
+
+def test_the_entry_point_runs_atexit_handlers_and_flushes_buffered_output(tmp_path: Path) -> None:
+    marker = tmp_path / "atexit.txt"
+    extra = (
+        "import atexit\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        "sys.stdout.write('x' * 100000)\n"  # buffered: only a flush gets it out
+    )
+    result = _entry_point(["--version"], extra)
+    assert result.returncode == 0
+    assert result.stdout.startswith("x" * 100000)
+    assert result.stdout.endswith("version 0.1.0\n")
+    assert marker.read_text() == "ran"
+
+
+def test_the_entry_point_reports_an_unflushable_stdout_like_python(tmp_path: Path) -> None:
+    """A stdout that cannot be flushed at exit is exit 120, as CPython itself answers."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['gatekeeper', '--version']\n"
+        "sys.stdout = open('/dev/full', 'w')\n"
+        "from gatekeeper._startup import run\n"
+        "run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    plain = subprocess.run(
+        [sys.executable, "-c", code.replace("from gatekeeper._startup import run\nrun()\n",
+                                             "from gatekeeper.cli import run\nrun()\n")],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == plain.returncode == 120
+
+
+def test_plugins_stay_available_when_the_user_enables_them() -> None:
+    """PYDANTIC_DISABLE_PLUGINS set by the user wins; the stand-in loader is only used when off."""
+    code = (
+        "import os, sys\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = 'none-of-mine'\n"
+        "sys.argv = ['gatekeeper', '--version']\n"
+        "import atexit\n"
+        "import pydantic\n"
+        "class M(pydantic.BaseModel):\n"
+        "    a: int\n"
+        "atexit.register(lambda: print('importlib.metadata' in sys.modules))\n"
+        "from gatekeeper._startup import run\n"
+        "run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.stdout.splitlines()[-1] == "True"
+
+
+def test_the_stand_in_plugin_loader_hands_other_names_to_the_real_one() -> None:
+    code = (
+        "import os, sys\n"
+        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\n"
+        "from gatekeeper import _startup\n"
+        "_startup._skip_plugin_discovery()\n"
+        "import pydantic\n"
+        "class M(pydantic.BaseModel):\n"
+        "    a: int\n"
+        "assert 'importlib.metadata' not in sys.modules\n"
+        "from pydantic.plugin import _loader\n"
+        "print(list(_loader.get_plugins()), _loader.PYDANTIC_ENTRY_POINT_GROUP)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.stdout == "[] pydantic\n", result.stderr

@@ -176,7 +176,7 @@ def test_gate_subset_and_unknown_gate(
 
 def test_services_and_envs_globs_select_gates(check: CheckRun, write_policy: PolicyWriter) -> None:
     write_policy(
-        "version: 1\ngates:\n"
+        "version: 1\nenvironments: {staging: {strict: true}}\ngates:\n"
         "  pay: {type: followup_watch, services: ['pay*']}\n"
         "  prod_only: {type: followup_watch, envs: [prod, 'stag?ng']}\n"
     )
@@ -233,6 +233,7 @@ def test_override_records_one_event_per_incident(
         "agent": "helion",
         "gates": ["followup_watch"],
         "replaced_decision": "block",
+        "no_strict": False,
         "env": "prod",
         "services": ["checkout"],
     }

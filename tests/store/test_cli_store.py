@@ -10,6 +10,7 @@ import pytest
 from gatekeeper.cli.store import command as store_group
 from gatekeeper.store import WriteBatch
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.migrations import LATEST_VERSION
 from tests.conftest import CliRun
 from tests.store.factories import changed, event, incident
 
@@ -52,7 +53,7 @@ def test_info_of_postgres_in_json(migrated_pg_url: str, run_cli: CliRun) -> None
                      "--format", "json")  # fmt: skip
     assert (result.exit_code, result.stderr) == (0, "")
     info = json.loads(result.stdout)
-    assert info["backend"] == "postgres" and info["schema_version"] == 2
+    assert info["backend"] == "postgres" and info["schema_version"] == LATEST_VERSION
     assert (info["incidents"], info["events"], info["artifacts"]) == (0, 0, 0)
     assert info["location"].startswith("postgres postgres@127.0.0.1:5432/test schema gk_test_")
 
