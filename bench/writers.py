@@ -1,5 +1,8 @@
 """Concurrent writers: 8 processes appending events through the store's write path,
 against the baseline of one plain-Python loop appending fsync'd lines to a file.
+Then the cost of updates as patches (the latest version re-read under the lock)
+against whole-version updates (no read under the lock, the old way), on stores
+of a few sizes, each as a ratio to the same baseline.
 
     python -m bench.writers
 """
@@ -17,6 +20,7 @@ from typing import Any
 from gatekeeper.models import Event, Incident, new_event_id
 from gatekeeper.store import WriteBatch
 from gatekeeper.store.jsonl import JsonlIncidentStore, encode
+from gatekeeper.store.patch import make_patch
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 INCIDENT = Incident(
@@ -98,6 +102,53 @@ def concurrent_writers(directory: Path, writers: int, per_writer: int) -> float:
     return written / elapsed
 
 
+def _seeded(directory: Path, incidents: int) -> list[Incident]:
+    seeded = [
+        INCIDENT.model_copy(update={"id": f"inc_20260601_0000_{n:06d}", "title": f"bench {n}"})
+        for n in range(incidents)
+    ]
+    JsonlIncidentStore(directory).write(WriteBatch(new_incidents=tuple(seeded)))
+    return seeded
+
+
+def updates(directory: Path, incidents: int, count: int, *, as_patches: bool) -> float:
+    """Updates/s on a store of ``incidents``: patches (read under the lock) or whole versions."""
+    seeded = _seeded(directory, incidents)
+    store = JsonlIncidentStore(directory)
+    batches = []
+    for n in range(count):
+        target = seeded[n % len(seeded)]
+        if as_patches:
+            patch = make_patch(incident_id=target.id, fields={"title": f"edit {n}"},
+                               updated_at=NOW, actor="helion")  # fmt: skip
+            batches.append(WriteBatch(patches=(patch,)))
+        else:
+            batches.append(WriteBatch(updated_incidents=(target.model_copy(
+                update={"title": f"edit {n}"}),)))  # fmt: skip
+    start = time.perf_counter()
+    for batch in batches:
+        store.write(batch)
+    return count / (time.perf_counter() - start)
+
+
+def compare_updates(count: int = 300, sizes: tuple[int, ...] = (100, 2000)) -> None:
+    """Print updates/s before (whole versions) and after (patches under the lock)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = plain_appends(Path(tmp) / "plain.jsonl", count)
+        rows = []
+        for size in sizes:
+            before = updates(Path(tmp) / f"whole{size}", size, count, as_patches=False)
+            after = updates(Path(tmp) / f"patch{size}", size, count, as_patches=True)
+            rows.append((size, before, after))
+    print(f"\nupdates ({count}, one per write)                 records/s  ×baseline")
+    print(f"baseline: plain single-writer fsync loop        {base:9.0f}")
+    for size, before, after in rows:
+        print(
+            f"{size:5d} incidents, whole versions (before)    {before:9.0f}  {before / base:8.2f}"
+        )
+        print(f"{size:5d} incidents, patches under lock (after) {after:9.0f}  {after / base:8.2f}")
+
+
 def compare_writers(writers: int = 8, per_writer: int = 200) -> None:
     """Print records/s: the plain fsync loop, one gatekeeper writer, ``writers`` at once.
 
@@ -117,3 +168,4 @@ def compare_writers(writers: int = 8, per_writer: int = 200) -> None:
 
 if __name__ == "__main__":
     compare_writers()
+    compare_updates()

@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from gatekeeper.artifacts import MAX_ARTIFACT_BYTES
 from gatekeeper.errors import InvalidInput, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentStore, WriteBatch
@@ -208,6 +210,15 @@ def _decode_content(line: ArtifactLine) -> bytes | None:
         raise ValueError(f"content: {len(data)} bytes, record says {line.record.size_bytes}")
     if hashlib.sha256(data).hexdigest() != line.record.sha256:
         raise ValueError("content: sha256 does not match record.sha256")
+    # The limits of attaching: the size, and JSON that parses. (UTF-8 is not
+    # re-checked: a store may hold older text artifacts exported as base64.)
+    if len(data) > MAX_ARTIFACT_BYTES:
+        raise ValueError(f"content: {len(data)} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit")
+    if line.record.kind == "json":
+        try:
+            json.loads(data)
+        except ValueError as exc:
+            raise ValueError(f"content: not valid JSON: {exc}") from None
     return data
 
 
@@ -285,12 +296,14 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 def _stage(path: Path, data: bytes) -> Path:
     """Write ``data`` to a temp file beside ``path``, fsynced; the rename comes later."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.import-{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
+    if path.parent.is_symlink():
+        raise StoreUnavailable("artifact folder is a symlink; refusing it", where=str(path.parent))
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.import-", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-    return tmp
+    return Path(name)
 
 
 def _write_artifacts(

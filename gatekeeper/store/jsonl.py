@@ -37,7 +37,13 @@ from gatekeeper.store.base import (
     newest_first_key,
     service_records,
 )
-from gatekeeper.store.fileio import append_lines, atomic_write, ensure_directory, fsync_directory
+from gatekeeper.store.fileio import (
+    append_lines,
+    atomic_write,
+    ensure_directory,
+    fsync_directory,
+    remove_stray_temp_files,
+)
 from gatekeeper.store.jsonl_index import IndexMismatch
 from gatekeeper.store.jsonl_reader import (
     ARTIFACTS,
@@ -85,6 +91,7 @@ class JsonlIncidentStore:
             return
         self._ensure_directory()
         with exclusive_lock(self.directory / LOCK):
+            remove_stray_temp_files(self.directory)
             incidents = self._checked_incidents(batch, upsert=upsert)
             events: Sequence[Event] = batch.events
             artifacts: Sequence[Artifact] = batch.artifacts

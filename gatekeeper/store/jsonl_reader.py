@@ -11,6 +11,7 @@ line and reports them all.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentFilter, Problem
+from gatekeeper.store.fileio import open_regular, refuse_symlinked
 from gatekeeper.store.jsonl_scan import (
     LineFile,
     incident_id_guess,
@@ -68,10 +70,11 @@ class JsonlReader:
         A torn final line is reported when the read is over.
         """
         path = self.directory / name
+        refuse_symlinked(self.directory)
         if not self.directory.is_dir():
             raise StoreUnavailable("store directory does not exist", where=str(self.directory))
         try:
-            handle = path.open("rb")
+            handle = os.fdopen(open_regular(path, os.O_RDONLY), "rb")
         except FileNotFoundError:
             yield None
             return

@@ -19,7 +19,7 @@ def exclusive_lock(path: Path) -> Iterator[None]:
     when the block ends or the process dies, never left behind by a crash.
     """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
         raise StoreUnavailable(f"cannot open lock file: {exc.strerror}", where=str(path)) from exc
     try:

@@ -83,7 +83,8 @@ def read_manifest(directory: Path) -> Manifest | None:
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:
-    atomic_write(directory / MANIFEST, manifest.to_json())
+    # Not fsynced: a crash may leave the previous marks, which are only laxer.
+    atomic_write(directory / MANIFEST, manifest.to_json(), durable=False)
 
 
 def file_size(path: Path) -> int:

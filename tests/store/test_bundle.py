@@ -286,3 +286,35 @@ def test_export_from_postgres_streams_every_record(
                            separators=(",", ":"), ensure_ascii=False)
                 for i in sorted(incidents, key=lambda i: (i.started_at, i.id))).encode()
     ).hexdigest()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("big.txt", b"x" * (2 * 1024 * 1024 + 1), "content: "),
+        ("broken.json", b"{not json", "content: "),
+    ],
+)
+def test_import_enforces_the_artifact_limits(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    of = incident()
+    record = Artifact(incident_id=of.id, name=name, kind=name.rsplit(".", 1)[1],
+                      size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                      created_at=T0, created_by="helion")  # fmt: skip
+    header = {"exported_at": "2026-03-01T10:00:00Z", "format": "gatekeeper-bundle",
+              "source": "jsonl", "version": 1}  # fmt: skip
+    lines = [
+        json.dumps(header, sort_keys=True),
+        json.dumps({"type": "incident", "record": of.to_json_dict()}, sort_keys=True),
+        json.dumps({"type": "artifact", "record": record.to_json_dict(),
+                    "content": {"encoding": "base64",
+                                "data": base64.b64encode(data).decode()}}, sort_keys=True),
+    ]  # fmt: skip
+    path = tmp_path / "bundle.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    target = JsonlIncidentStore(tmp_path / "dst")
+    with pytest.raises(InvalidInput, match=reason):
+        import_bundle(target, path, artifacts_dir=tmp_path / "files")
+    assert not (tmp_path / "dst" / "incidents.jsonl").exists()
+    assert not (tmp_path / "files").exists()
