@@ -29,7 +29,10 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "check": "gatekeeper.cli.check",
     "incident": "gatekeeper.cli.incident",
+    "jobs": "gatekeeper.cli.jobs",
+    "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
+    "serve": "gatekeeper.cli.serve",
     "store": "gatekeeper.cli.store",
     "tool": "gatekeeper.cli.tool",
 }

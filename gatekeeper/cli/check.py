@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,11 +11,14 @@ import click
 from gatekeeper.cli._app import App, now_option, pass_app
 from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
+from gatekeeper.engine.provenance import store_location
 from gatekeeper.engine.report import Report
 from gatekeeper.errors import ConfigError
 from gatekeeper.reports import FORMATS, render
+from gatekeeper.reports.output import check_writable, write_report
 
-_FILE = click.Path(dir_okay=False, writable=True, path_type=Path)
+# Writability is checked by check_writable, before any gate runs, with one message.
+_FILE = click.Path(path_type=Path)
 
 
 @click.command("check")
@@ -61,6 +65,13 @@ def command(
 
     Example: gatekeeper check --env prod --service checkout --junit gate.xml
     """
+    outputs = [
+        (fmt, path)
+        for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file))
+        if path is not None
+    ]
+    for _, path in outputs:  # before any gate runs: a bad path prints no decision
+        check_writable(path)
     request = CheckRequest(
         env=env,
         services=services,
@@ -70,22 +81,25 @@ def command(
         fail_on_warn=fail_on_warn,
         override_reason=override_reason,
         agent=app.settings.agent,
+        backend=app.settings.backend,
+        location=store_location(
+            app.settings.backend, app.settings.store_dir, app.settings.database_url
+        ),
+        now_from_option=app.settings.now is not None,
     )
     report = run_check(app.settings.policy, request, app.store)
+    errors = []
+    for fmt, path in outputs:
+        try:
+            write_report(path, render(report, fmt))
+        except ConfigError as exc:
+            click.echo(f"gatekeeper: error: {exc}", err=True)
+            errors.append(str(exc))
+    report = replace(report, output_errors=tuple(errors))
     click.echo(render(report, output_format), nl=False)
-    for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file)):
-        if path is not None:
-            _write(path, render(report, fmt))
     if markdown_file is None:
         _append_step_summary(report)
     return report.exit_code
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write report: {exc.strerror}", where=str(path)) from exc
 
 
 def _append_step_summary(report: Report) -> None:

@@ -43,6 +43,29 @@ def _echo_mapping(data: dict[str, Any], indent: str = "") -> None:
             click.echo(f"{indent}{label}: {_scalar(value)}")
 
 
+@command.command("init")
+@now_option
+@format_option("text", "json")
+@pass_app
+def init(app: App, output_format: str) -> None:
+    """Mark the JSONL store directory as a store (creating it if needed).
+
+    A directory gatekeeper never wrote is not a store, so the gate refuses to
+    read it as "no incidents"; init makes an intentionally empty store. On an
+    existing store it records the files as they are now (their new high-water).
+
+    Example: gatekeeper --store-dir ops/incidents store init
+    """
+    from gatekeeper.store.jsonl import JsonlIncidentStore
+
+    directory = app.settings.store_dir
+    new = JsonlIncidentStore(directory).init(app.now)
+    if output_format == "json":
+        echo_json({"location": str(directory), "created": new})
+    else:
+        click.echo(f"{'initialised' if new else 're-marked'} store at {directory}")
+
+
 @command.command("info")
 @format_option("text", "json")
 @pass_app

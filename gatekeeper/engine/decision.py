@@ -5,23 +5,32 @@ For one gate and one service, in this order:
 1. findings → **block** in a strict environment, **warn** elsewhere; ``mode: warn``
    caps at warn, ``mode: block`` blocks everywhere; findings of level ``warn``
    only ever warn. No findings → **pass**.
-   A store that cannot be read → with ``on_error: fail_closed`` (the default)
-   **error** where the gate would block (strict env or ``mode: block``), **warn**
-   elsewhere; with ``on_error: warn`` (or ``mode: warn``) **warn**.
+   A store that cannot be read (or auto mode serving from its fallback) → with
+   ``on_error: fail_closed`` (the default) **error** where the gate would block
+   (strict env or ``mode: block``), **warn** elsewhere; with ``on_error: warn``
+   (or ``mode: warn``) **warn**. Damaged records the read skipped are judged
+   the same way by ``on_corrupt``. Findings read despite a problem still count:
+   the gate's decision is the more severe of the two (block > error).
 2. ``mode: shadow`` → the decision above is reported as ``shadow_decision`` and
    the gate's decision is **pass**.
-3. an active waiver that covers the findings → block becomes **warn**.
-4. a break-glass override → block becomes **warn**.
+3. an active waiver that covers the findings → their block becomes **warn**.
+4. a break-glass override → their block becomes **warn**.
+   Neither ever softens an error.
 
-Nothing here turns anything into pass except shadow mode.
+Nothing here turns anything into pass except shadow mode. The wording of the
+reasons lives in :mod:`.reasons`; this module holds only the rules, and
+``tests/gate/test_decision_mutants.py`` checks that every comparison, ordering
+and table entry in it is pinned by a test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from gatekeeper.engine.report import Decision
+from gatekeeper.engine.reasons import explain
+from gatekeeper.engine.report import Decision, most_severe
 from gatekeeper.gates.base import Finding, GateConfig
 from gatekeeper.policy.waivers import Waiver
 from gatekeeper.timeutil import format_timestamp
@@ -36,6 +45,14 @@ class Settled:
     override_applied: bool = False
 
 
+@dataclass(frozen=True)
+class ReadProblem:
+    """Why a gate cannot trust its read, and which option decides (on_error or on_corrupt)."""
+
+    message: str
+    rule: Literal["on_error", "on_corrupt"] = "on_error"
+
+
 def findings_decision(findings: Sequence[Finding], *, strict: bool, mode: str) -> Decision:
     """Step 1 for a gate that was evaluated."""
     if not findings:
@@ -47,7 +64,7 @@ def findings_decision(findings: Sequence[Finding], *, strict: bool, mode: str) -
 
 
 def error_decision(*, strict: bool, mode: str, on_error: str) -> Decision:
-    """Step 1 for a gate that could not be evaluated."""
+    """Step 1 for a gate that could not be evaluated (or not trust what it read)."""
     if mode == "warn" or on_error == "warn":
         return "warn"
     return "error" if strict or mode == "block" else "warn"
@@ -59,65 +76,30 @@ def settle(
     *,
     env: str,
     strict: bool,
-    error: str | None = None,
+    problem: ReadProblem | None = None,
     waiver: Waiver | None = None,
     override: bool = False,
 ) -> Settled:
-    """Apply the whole table to one gate's outcome."""
-    if error is not None:
-        raw = error_decision(strict=strict, mode=config.mode, on_error=config.on_error)
-    else:
-        raw = findings_decision(findings, strict=strict, mode=config.mode)
-    why = _why(config, findings, raw, env=env, strict=strict, error=error)
+    """Apply the whole table to one gate's outcome.
+
+    With a ``problem`` the gate's findings (if it could read anything) still
+    count: a waiver or override may soften their block, never the problem's
+    error, and the result is the more severe of the two.
+    """
+    found = findings_decision(findings, strict=strict, mode=config.mode)
+    failed: Decision = "pass"
+    if problem is not None:
+        failed = error_decision(
+            strict=strict, mode=config.mode, on_error=getattr(config, problem.rule)
+        )
+    raw = most_severe((found, failed))
+    why = explain(config, findings, found, failed, env=env, strict=strict, problem=problem)
     if config.mode == "shadow":
         return Settled("pass", f"{why}; shadow mode: would {raw}", shadow_decision=raw)
-    if raw == "block" and waiver is not None and waiver.covers(findings):
+    if found == "block" and waiver is not None and waiver.covers(findings):
         note = f"waived to warn by {waiver.ticket} until {format_timestamp(waiver.expires_at)}"
-        return Settled("warn", f"{why}; {note}", waiver_applied=True)
-    if raw == "block" and override:
-        return Settled("warn", f"{why}; overridden to warn (break-glass)", override_applied=True)
+        return Settled(most_severe(("warn", failed)), f"{why}; {note}", waiver_applied=True)
+    if found == "block" and override:
+        note = "overridden to warn (break-glass)"
+        return Settled(most_severe(("warn", failed)), f"{why}; {note}", override_applied=True)
     return Settled(raw, why)
-
-
-def _why(
-    config: GateConfig,
-    findings: Sequence[Finding],
-    raw: Decision,
-    *,
-    env: str,
-    strict: bool,
-    error: str | None,
-) -> str:
-    if error is not None:
-        return f"could not evaluate: {error}; {_error_rule(config, raw)}"
-    if not findings:
-        return "no findings"
-    return f"{summarize(findings)}; {_finding_rule(config, findings, raw, env=env, strict=strict)}"
-
-
-def _error_rule(config: GateConfig, raw: Decision) -> str:
-    if raw == "error":
-        return "failing closed"
-    if config.mode == "warn" or config.on_error == "warn":
-        return "on_error warn" if config.on_error == "warn" else "mode warn"
-    return "failing closed only in strict environments: warn"
-
-
-def _finding_rule(
-    config: GateConfig, findings: Sequence[Finding], raw: Decision, *, env: str, strict: bool
-) -> str:
-    if config.mode in ("warn", "block"):
-        return f"mode {config.mode}"
-    if raw == "warn" and all(f.level == "warn" for f in findings):
-        return "warn-level findings"
-    return f"env {env} is strict" if strict else f"env {env} is not strict"
-
-
-def summarize(findings: Sequence[Finding]) -> str:
-    """``3 findings: 1 active_incident, 2 overdue_followup``."""
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    plural = "s" if len(findings) != 1 else ""
-    return f"{len(findings)} finding{plural}: {parts}"

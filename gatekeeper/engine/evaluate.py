@@ -1,6 +1,6 @@
 """Running the gates of a policy for some services in one environment.
 
-The store is read once per run (:meth:`IncidentStore.gate_records`, one pass for
+The store is read once per run (:meth:`IncidentStore.gate_read`, one pass for
 every service, as far back as the longest look-back of the selected gates) and
 only when a selected gate reads it. Each gate then sees its service's record.
 """
@@ -9,21 +9,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from gatekeeper.engine.decision import settle
-from gatekeeper.engine.report import GateResult, Override, Report, StrictSource
+from gatekeeper.engine.decision import ReadProblem, settle
+from gatekeeper.engine.report import GateResult, Override, Report, StoreState, StrictSource
 from gatekeeper.errors import ConfigError, GatekeeperError, StoreUnavailable
 from gatekeeper.gates.base import Finding, GateConfig, GateContext
 from gatekeeper.gates.registry import gate_type
 from gatekeeper.models import NAME_RE
 from gatekeeper.policy.models import Policy
 from gatekeeper.policy.waivers import Waiver
-from gatekeeper.store.base import IncidentStore, ServiceRecord
+from gatekeeper.store.base import GateRead, IncidentStore, Problem
 
 StoreOpener = Callable[[], IncidentStore]
-Records = dict[str, ServiceRecord] | StoreUnavailable | None
+
+
+@dataclass(frozen=True)
+class StoreFailure:
+    """The gate's read failed; ``degraded`` when auto mode was on its fallback then."""
+
+    error: StoreUnavailable
+    degraded: bool = False
+
+
+Records = GateRead | StoreFailure | None
+
+# At most this many damaged records are named in a gate's reason (all are in the report).
+NAMED_PROBLEMS = 5
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,9 @@ class CheckRequest:
     fail_on_warn: bool = False
     override_reason: str | None = None
     agent: str | None = None
+    backend: str = ""
+    location: str = ""
+    now_from_option: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,14 @@ def evaluate(
         for name, config in selected.items()
         if config.applies_to(request.env, service)
     ]
+    if strict:
+        _require_coverage(services, plan, request)
+    not_run = tuple(
+        (name, service)
+        for service in services
+        for name, config in policy.gates.items()
+        if name not in selected and config.applies_to(request.env, service)
+    )
     records = read_records(open_store, plan, request)
     results = tuple(
         _run(item, request, strict, records, waivers, override is not None) for item in plan
@@ -80,6 +104,8 @@ def evaluate(
         fail_on_warn=request.fail_on_warn,
         expired_waivers=_expired(waivers, request, services, selected),
         override=_override_summary(override, results),
+        store=store_state(records, request),
+        not_run=not_run,
     )
 
 
@@ -93,12 +119,36 @@ def selected_gates(policy: Policy, names: Sequence[str]) -> dict[str, GateConfig
 
 
 def strictness(policy: Policy, request: CheckRequest) -> tuple[bool, StrictSource]:
-    """The run's strictness and where it came from (option, policy, or unlisted env)."""
+    """The run's strictness and where it came from (option, policy or its default).
+
+    An environment the policy does not list is a :class:`ConfigError` (a typo must
+    not read as a lenient environment) unless the policy has ``default_environment``.
+    """
+    listed = request.env in policy.environments
+    if not listed and policy.default_environment is None:
+        known = ", ".join(sorted(policy.environments)) or "none"
+        raise ConfigError(
+            f"unknown environment {request.env!r}; the policy lists: {known} "
+            "(or declare default_environment: {strict: ...})",
+            where="--env",
+        )
     if request.strict is not None:
         return request.strict, "option"
-    if request.env not in policy.environments:
-        return False, "unlisted"
-    return policy.is_strict(request.env), "policy"
+    return policy.is_strict(request.env), "policy" if listed else "default_environment"
+
+
+def _require_coverage(
+    services: Sequence[str], plan: Sequence[_Planned], request: CheckRequest
+) -> None:
+    """In a strict run every service needs a gate: nothing to say is not a pass."""
+    covered = {p.service for p in plan}
+    for service in services:
+        if service not in covered:
+            raise ConfigError(
+                f"no gate applies to service {service!r} in strict env {request.env!r} "
+                "(check the service name, or the gates' services/envs globs)",
+                where="--service",
+            )
 
 
 def read_records(
@@ -110,10 +160,53 @@ def read_records(
     if not needed:
         return None
     services = list(dict.fromkeys(p.service for p, lb in zip(plan, lookbacks, strict=True) if lb))
+    store: IncidentStore | None = None
     try:
-        return open_store().gate_read(request.env, services, request.now - max(needed)).records
+        store = open_store()
+        return store.gate_read(request.env, services, request.now - max(needed))
     except StoreUnavailable as exc:
-        return exc
+        return StoreFailure(exc, degraded=bool(getattr(store, "degraded", False)))
+
+
+def store_state(records: Records, request: CheckRequest) -> StoreState:
+    """What the report says about the store (the configured one when no gate read it)."""
+    if records is None:
+        return StoreState(request.backend, request.location, read=False)
+    if isinstance(records, StoreFailure):
+        return StoreState(
+            request.backend, request.location, degraded=records.degraded, error=str(records.error)
+        )
+    return StoreState(
+        backend=records.backend,
+        location=records.location,
+        degraded=records.degraded,
+        degraded_reason=records.degraded_reason,
+        skipped=records.skipped,
+    )
+
+
+def read_problem(read: GateRead) -> ReadProblem | None:
+    """Why the gate cannot trust ``read``: degraded (``on_error``) or damaged (``on_corrupt``)."""
+    if read.degraded:
+        why = f" ({read.degraded_reason})" if read.degraded_reason else ""
+        return ReadProblem(
+            f"auto mode is serving from its JSONL fallback at {read.location}{why}, which may "
+            "not hold what only PostgreSQL holds"
+        )
+    if read.skipped:
+        return ReadProblem(damage_message(read.skipped), rule="on_corrupt")
+    return None
+
+
+def damage_message(skipped: Sequence[Problem]) -> str:
+    """``2 damaged records skipped: a:3 (…), b:7 (…); …`` with the remedy."""
+    named = ", ".join(f"{p.path}:{p.line} ({p.reason})" for p in skipped[:NAMED_PROBLEMS])
+    more = f" and {len(skipped) - NAMED_PROBLEMS} more" if len(skipped) > NAMED_PROBLEMS else ""
+    plural = "s" if len(skipped) != 1 else ""
+    return (
+        f"{len(skipped)} damaged record{plural} skipped: {named}{more}; "
+        "`gatekeeper store verify` lists them, `gatekeeper store compact` rewrites the store"
+    )
 
 
 def _run(
@@ -125,7 +218,7 @@ def _run(
     override: bool,
 ) -> GateResult:
     started = time.perf_counter()
-    findings, error = _findings(item, request, records)
+    findings, problem = _findings(item, request, records)
     waiver = next(
         (
             w
@@ -139,7 +232,7 @@ def _run(
         findings,
         env=request.env,
         strict=strict,
-        error=error,
+        problem=problem,
         waiver=waiver,
         override=override,
     )
@@ -156,24 +249,28 @@ def _run(
         waiver=waiver,
         waiver_applied=settled.waiver_applied,
         override=settled.override_applied,
-        error=error,
+        error=problem.message if problem is not None else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )
 
 
 def _findings(
     item: _Planned, request: CheckRequest, records: Records
-) -> tuple[list[Finding], str | None]:
+) -> tuple[list[Finding], ReadProblem | None]:
     gate = gate_type(item.config.type)
     reads_store = gate.lookback(item.config) is not None
-    if reads_store and isinstance(records, StoreUnavailable):
-        return [], str(records)
-    record = records.get(item.service) if reads_store and isinstance(records, dict) else None
+    if reads_store and isinstance(records, StoreFailure):
+        return [], ReadProblem(str(records.error))
+    problem = None
+    record = None
+    if reads_store and isinstance(records, GateRead):
+        record = records.records.get(item.service)
+        problem = read_problem(records)
     context = GateContext(env=request.env, service=item.service, now=request.now, record=record)
     try:
-        return gate.evaluate(item.config, context), None
+        return gate.evaluate(item.config, context), problem
     except GatekeeperError as exc:  # a gate that cannot decide is handled like a dead store
-        return [], str(exc)
+        return [], ReadProblem(str(exc))
 
 
 def _checked_names(request: CheckRequest) -> tuple[str, ...]:
@@ -202,13 +299,17 @@ def _expired(
 
 
 def _override_summary(override: Override | None, results: Sequence[GateResult]) -> Override | None:
+    """What break-glass softened: overridden blocks, and with ``--no-strict`` every finding."""
     if override is None:
         return None
-    overridden = [r for r in results if r.override]
-    incidents = {f.incident_id: None for r in overridden for f in r.findings if f.incident_id}
-    return Override(
-        reason=override.reason,
-        agent=override.agent,
-        gates=tuple(dict.fromkeys(r.gate for r in overridden)),
+    softened = [
+        r
+        for r in results
+        if r.override or (override.no_strict and r.findings and r.mode != "shadow")
+    ]
+    incidents = {f.incident_id: None for r in softened for f in r.findings if f.incident_id}
+    return replace(
+        override,
+        gates=tuple(dict.fromkeys(r.gate for r in softened)),
         incidents=tuple(incidents),
     )

@@ -1,26 +1,34 @@
-"""Break-glass: who may override a block, and the audit trail it leaves.
+"""Break-glass: who may override a block (the trail it leaves is :mod:`.audit`).
 
-An override needs an agent whose role has ``gate_override``; anything else is
-refused as a configuration error (exit 2) before any gate runs. When it turns a
-block into warn, every incident behind a finding of an overridden gate gets one
-``gate_override`` event recording the reason, the agent, the gates and the
-decision it replaced.
+An override — ``--override REASON``, and ``--no-strict`` on an environment the
+policy marks strict, which needs one — takes an agent whose role has
+``gate_override``; anything else is refused as a configuration error (exit 2)
+before any gate runs.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from gatekeeper.engine.report import Override, Report
+from gatekeeper.engine.report import Override
 from gatekeeper.errors import ConfigError, Forbidden
-from gatekeeper.models import Event, new_event_id
 from gatekeeper.rbac import load_rbac
-from gatekeeper.store.base import IncidentStore, WriteBatch
 
 
-def authorize_override(policy_path: Path, agent: str | None, reason: str) -> Override:
-    """The override, if ``agent`` may override gates; :class:`ConfigError` otherwise."""
+def authorize_override(
+    policy_path: Path, agent: str | None, reason: str | None, *, no_strict_env: str | None = None
+) -> Override:
+    """The override, if ``agent`` may override gates; :class:`ConfigError` otherwise.
+
+    ``no_strict_env`` names the strict environment ``--no-strict`` softens: then
+    the reason is required and the override records that it softened strictness.
+    """
+    if reason is None:
+        raise ConfigError(
+            f"--no-strict on strict env {no_strict_env!r} is break-glass: it needs "
+            '--override "REASON" by an agent allowed to override (gate_override)',
+            where="--no-strict",
+        )
     if not reason.strip():
         raise ConfigError("an override needs a reason", where="--override")
     try:
@@ -28,48 +36,4 @@ def authorize_override(policy_path: Path, agent: str | None, reason: str) -> Ove
     except Forbidden as exc:
         raise ConfigError(f"override refused: {exc.message}", where="--override") from exc
     assert agent is not None  # require() refuses a missing agent
-    return Override(reason=reason.strip(), agent=agent)
-
-
-def override_events(report: Report, now: datetime) -> tuple[Event, ...]:
-    """One ``gate_override`` event per incident behind an overridden finding."""
-    if report.override is None:
-        return ()
-    override = report.override
-    events = []
-    for incident_id in override.incidents:
-        gates = sorted(
-            {
-                r.gate
-                for r in report.results
-                if r.override and any(f.incident_id == incident_id for f in r.findings)
-            }
-        )
-        events.append(
-            Event(
-                id=new_event_id(),
-                incident_id=incident_id,
-                ts=now,
-                recorded_at=now,
-                type="gate_override",
-                message=f"release gate overridden in {report.env}: {override.reason}",
-                meta={
-                    "reason": override.reason,
-                    "agent": override.agent,
-                    "gates": gates,
-                    "replaced_decision": "block",
-                    "env": report.env,
-                    "services": list(report.services),
-                },
-                actor=override.agent,
-            )
-        )
-    return tuple(events)
-
-
-def record_override(store: IncidentStore, report: Report, now: datetime) -> int:
-    """Append the override's audit events; returns how many were written."""
-    events = override_events(report, now)
-    if events:
-        store.write(WriteBatch(events=events))
-    return len(events)
+    return Override(reason=reason.strip(), agent=agent, no_strict=no_strict_env is not None)

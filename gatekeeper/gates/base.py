@@ -71,6 +71,7 @@ class GateConfig(BaseModel):
     description: str = ""
     mode: Mode = "default"
     on_error: OnError = "fail_closed"
+    on_corrupt: OnError = "fail_closed"
     services: tuple[Glob, ...] = ("*",)
     envs: tuple[Glob, ...] = ("*",)
 

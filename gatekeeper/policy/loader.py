@@ -3,7 +3,8 @@
 The policy path is a file, or a directory whose ``*.yml``/``*.yaml`` files (all
 but ``rbac.yml`` and ``waivers.yml``) are read in name order and merged: gate
 and environment names must be unique across files, and the policy-wide
-settings (``max_waiver_days``, ``followup_sla_days``) may be set in one file only.
+settings (``max_waiver_days``, ``followup_sla_days``, ``default_environment``,
+``risk``, ``correlation``) may be set in one file only.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from gatekeeper.errors import ConfigError
 from gatekeeper.followups import DEFAULT_SLA_DAYS
 from gatekeeper.gates.base import GateConfig
 from gatekeeper.gates.registry import gate_type
+from gatekeeper.intelligence.settings import DEFAULT_CORRELATION, DEFAULT_RISK, RiskSettings
 from gatekeeper.models import NAME_RE
 from gatekeeper.policy._yaml import LineDict, line_of, load_yaml, locate
 from gatekeeper.policy.models import DEFAULT_MAX_WAIVER_DAYS, Environment, Policy, PolicyFile
 
 NOT_GATE_FILES = frozenset({"rbac.yml", "rbac.yaml", "waivers.yml", "waivers.yaml"})
 GATE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
-_SETTINGS = ("max_waiver_days", "followup_sla_days")
+_SETTINGS = ("max_waiver_days", "followup_sla_days", "default_environment", "risk", "correlation")
 
 
 def policy_files(path: Path) -> list[Path]:
@@ -140,14 +142,26 @@ class _Merger:
     def policy(self) -> Policy:
         sla = self.settings.get("followup_sla_days", ({}, ""))[0]
         max_days = self.settings.get("max_waiver_days", (DEFAULT_MAX_WAIVER_DAYS, ""))[0]
+        risk = self.settings.get("risk", (DEFAULT_RISK, ""))[0]
         return Policy(
             environments=self.environments,
-            gates=self.gates,
+            gates={name: _with_policy_risk(g, risk) for name, g in self.gates.items()},
             max_waiver_days=max_days,
             followup_sla_days={**DEFAULT_SLA_DAYS, **sla},
+            risk=risk,
+            correlation=self.settings.get("correlation", (DEFAULT_CORRELATION, ""))[0],
             sources=tuple(self.sources),
             locations=self.locations,
+            default_environment=self.settings.get("default_environment", (None, ""))[0],
         )
+
+
+def _with_policy_risk(config: GateConfig, risk: RiskSettings) -> GateConfig:
+    # A gate cannot see the policy, so a gate with a `risk` field of its own
+    # (risk_threshold) gets the policy's `risk:` section unless it sets one.
+    if "risk" in type(config).model_fields and getattr(config, "risk", None) is None:
+        return config.model_copy(update={"risk": risk})
+    return config
 
 
 def _gate_config(path: Path, name: str, raw: LineDict, line: int) -> GateConfig:

@@ -4,15 +4,43 @@ from __future__ import annotations
 
 from gatekeeper.engine.report import GateResult, Report
 from gatekeeper.gates.base import Finding, describe_due
+from gatekeeper.timeutil import format_timestamp
 
 
 def strictness_note(report: Report) -> str:
-    if report.strict_source == "unlisted":
-        return f"env {report.env} is not listed in the policy: not strict"
+    if report.strict_source == "default_environment":
+        strict = "strict" if report.strict else "not strict"
+        return f"env {report.env} is not listed in the policy: {strict} (default_environment)"
     source = "--strict" if report.strict else "--no-strict"
     if report.strict_source == "option":
         return f"env {report.env} {'strict' if report.strict else 'not strict'} ({source})"
     return f"env {report.env} {'strict' if report.strict else 'not strict'}"
+
+
+def provenance_line(report: Report) -> str:
+    """One line: version, policy files (short sha256), store, skipped, time and its source."""
+    parts = []
+    source = report.provenance
+    if source is not None:
+        files = ", ".join(f"{f.path} sha256:{f.sha256[:12]}" for f in source.policy_files)
+        parts += [f"gatekeeper {source.version}", f"policy {files or 'none'}"]
+    store = report.store
+    if store is not None:
+        state = "degraded" if store.degraded else "unavailable" if store.error else "ok"
+        if not store.read:
+            state = "not read"
+        parts.append(
+            f"store {store.backend} {store.location} ({state}, {len(store.skipped)} skipped)"
+        )
+    when = "from --now" if source is not None and source.now_from_option else "clock"
+    parts.append(f"now {format_timestamp(report.evaluated_at)} ({when})")
+    return "provenance: " + "; ".join(parts)
+
+
+def partial_note(report: Report) -> str:
+    """``partial: not run postmortem_required/checkout, …`` for a ``--gate`` subset."""
+    skipped = ", ".join(f"{g}/{s}" for g, s in report.not_run)
+    return f"PARTIAL (--gate): not run {skipped}"
 
 
 def finding_line(finding: Finding) -> str:

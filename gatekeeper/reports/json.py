@@ -1,7 +1,7 @@
 """The machine-readable report. Its keys are a stable, documented interface.
 
 Top level: ``version`` (1), ``decision`` (pass/warn/block/error), ``exit_code``,
-``env``, ``env_listed``, ``strict``, ``strict_source`` (policy/option/unlisted),
+``env``, ``env_listed``, ``strict``, ``strict_source`` (policy/option/default_environment),
 ``fail_on_warn``, ``evaluated_at``, ``services``, ``override``,
 ``expired_waivers``, ``results``. Each result: ``gate``, ``type``, ``service``,
 ``mode``, ``strict``, ``decision``, ``shadow_decision``, ``reason``,
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gatekeeper.engine.report import GateResult, Report
+from gatekeeper.engine.report import GateResult, Report, StoreState
 from gatekeeper.gates.base import Finding
 from gatekeeper.timeutil import format_timestamp
 
@@ -47,9 +47,44 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "agent": override.agent,
             "gates": list(override.gates),
             "incidents": list(override.incidents),
+            "no_strict": override.no_strict,
+            "recorded": override.recorded,
         },
+        "partial": report.partial,
+        "not_run": [{"gate": g, "service": s} for g, s in report.not_run],
+        "output_errors": list(report.output_errors),
         "expired_waivers": [w.to_dict() for w in report.expired_waivers],
+        "store": store_to_dict(report.store),
+        "provenance": provenance_to_dict(report),
         "results": [result_to_dict(r) for r in report.results],
+    }
+
+
+def provenance_to_dict(report: Report) -> dict[str, Any] | None:
+    """Version, policy files with sha256, and the evaluation time with its source."""
+    source = report.provenance
+    if source is None:
+        return None
+    return {
+        "gatekeeper_version": source.version,
+        "policy_files": [{"path": f.path, "sha256": f.sha256} for f in source.policy_files],
+        "now": format_timestamp(report.evaluated_at),
+        "now_from_option": source.now_from_option,
+    }
+
+
+def store_to_dict(store: StoreState | None) -> dict[str, Any] | None:
+    """The store that answered, or would have (``read: false``) had a gate read it."""
+    if store is None:
+        return None
+    return {
+        "read": store.read,
+        "backend": store.backend,
+        "location": store.location,
+        "degraded": store.degraded,
+        "degraded_reason": store.degraded_reason,
+        "error": store.error,
+        "skipped": [{"path": p.path, "line": p.line, "reason": p.reason} for p in store.skipped],
     }
 
 

@@ -24,6 +24,7 @@ from junit_xml import TestCase, TestSuite
 
 from gatekeeper.engine.report import GateResult, Report
 from gatekeeper.reports._common import finding_line
+from gatekeeper.timeutil import format_timestamp
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -44,6 +45,10 @@ def suite_name(report: Report, service: str) -> str:
 def _suite(report: Report, service: str, index: int) -> ET.Element:
     name = suite_name(report, service)
     cases = [_case(result, report, name) for result in report.results_for(service)]
+    for gate, _ in (pair for pair in report.not_run if pair[1] == service):
+        case = TestCase(gate, classname=name, elapsed_sec=0.0)
+        case.add_skipped_info(message="not run: --gate selected a subset of the gates")
+        cases.append(case)
     suite = TestSuite(
         name,
         cases,
@@ -51,7 +56,7 @@ def _suite(report: Report, service: str, index: int) -> ET.Element:
         id=str(index),
         package=name,
         timestamp=report.evaluated_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        properties={"env": report.env, "strict": str(report.strict).lower()},
+        properties=properties(report),
     )
     element: ET.Element = suite.build_xml_doc()
     element.attrib.pop("disabled", None)
@@ -65,6 +70,33 @@ def _suite(report: Report, service: str, index: int) -> ET.Element:
     ET.SubElement(element, "system-out")
     ET.SubElement(element, "system-err")
     return element
+
+
+def properties(report: Report) -> dict[str, str]:
+    """The suite's properties: the run's settings and its provenance."""
+    props = {
+        "env": report.env,
+        "strict": str(report.strict).lower(),
+        "partial": str(report.partial).lower(),
+    }
+    source = report.provenance
+    if source is not None:
+        props["gatekeeper.version"] = source.version
+        for index, file in enumerate(source.policy_files):
+            props[f"policy.{index}.path"] = file.path
+            props[f"policy.{index}.sha256"] = file.sha256
+        props["now_from_option"] = str(source.now_from_option).lower()
+    props["now"] = format_timestamp(report.evaluated_at)
+    store = report.store
+    if store is not None:
+        props["store.read"] = str(store.read).lower()
+        props["store.backend"] = store.backend
+        props["store.location"] = store.location
+        props["store.degraded"] = str(store.degraded).lower()
+        props["store.skipped"] = str(len(store.skipped))
+        for index, problem in enumerate(store.skipped):
+            props[f"store.skipped.{index}"] = f"{problem.path}:{problem.line} ({problem.reason})"
+    return props
 
 
 def _case(result: GateResult, report: Report, classname: str) -> TestCase:

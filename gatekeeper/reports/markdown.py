@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from gatekeeper.engine.report import Report
-from gatekeeper.reports._common import clear_actions, finding_line, strictness_note
+from gatekeeper.reports._common import (
+    clear_actions,
+    finding_line,
+    partial_note,
+    provenance_line,
+    strictness_note,
+)
 from gatekeeper.timeutil import format_timestamp
 
 ICONS = {"pass": "✅", "warn": "⚠️", "block": "⛔", "error": "❗"}
@@ -17,6 +23,7 @@ def render(report: Report) -> str:
         f"{_escape(strictness_note(report))} · services "
         f"{', '.join(f'`{s}`' for s in report.services)} · evaluated at "
         f"{format_timestamp(report.evaluated_at)} · exit code {report.exit_code}",
+        *(["", f"**{_escape(partial_note(report))}**"] if report.partial else []),
         "",
         "| Gate | Service | Decision | Findings | Reason |",
         "|---|---|---|---|---|",
@@ -30,6 +37,7 @@ def render(report: Report) -> str:
         row = (r.gate, r.service, decision, str(len(r.findings)), r.reason)
         lines.append("| " + " | ".join(_escape(cell) for cell in row) + " |")
     lines.extend(_details(report))
+    lines += ["", f"<sub>{_escape(provenance_line(report))}</sub>"]
     return "\n".join(lines) + "\n"
 
 
@@ -50,8 +58,9 @@ def _details(report: Report) -> list[str]:
         o = report.override
         lines += [
             "",
-            f"**Override** by `{o.agent}`: {_escape(o.reason)} (gates: "
-            f"{', '.join(o.gates) or 'none'})",
+            f"**Override** by `{o.agent}`"
+            f"{' (--no-strict on a strict env)' if o.no_strict else ''}: {_escape(o.reason)} "
+            f"(gates: {', '.join(o.gates) or 'none'}; recorded: {_escape(o.recorded or 'no')})",
         ]
     actions = clear_actions(report)
     if actions:

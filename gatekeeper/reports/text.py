@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from gatekeeper.engine.report import GateResult, Report
-from gatekeeper.reports._common import clear_actions, finding_line, strictness_note
+from gatekeeper.reports._common import (
+    clear_actions,
+    finding_line,
+    partial_note,
+    provenance_line,
+    strictness_note,
+)
 from gatekeeper.timeutil import format_timestamp
 
 
@@ -21,18 +27,21 @@ def render(report: Report) -> str:
         )
     if report.override is not None:
         lines.append(_override(report))
+    lines.extend(f"  report not written: {error}" for error in report.output_errors)
     actions = clear_actions(report)
     if actions:
         lines.append("what would clear it:")
         lines.extend(f"  - {action}" for action in actions)
+    lines.append(provenance_line(report))
     return "\n".join(lines) + "\n"
 
 
 def _headline(report: Report) -> str:
+    partial = f"; {partial_note(report)}" if report.partial else ""
     return (
         f"gatekeeper: {report.decision.upper()} (exit {report.exit_code}) - "
         f"{strictness_note(report)}; services {', '.join(report.services)}; "
-        f"evaluated at {format_timestamp(report.evaluated_at)}"
+        f"evaluated at {format_timestamp(report.evaluated_at)}{partial}"
     )
 
 
@@ -48,10 +57,15 @@ def _result(result: GateResult, report: Report, width: int) -> list[str]:
 def _override(report: Report) -> str:
     assert report.override is not None
     override = report.override
+    what = "--no-strict on a strict env, " if override.no_strict else ""
+    recorded = f"; recorded: {override.recorded}" if override.recorded else ""
     if not override.gates:
-        return f"  override by {override.agent} requested ({override.reason}): nothing to override"
+        return (
+            f"  override by {override.agent} requested ({what}{override.reason}): "
+            f"nothing to override{recorded}"
+        )
     incidents = ", ".join(override.incidents) or "none"
     return (
-        f"  OVERRIDE by {override.agent}: {override.reason} - gates {', '.join(override.gates)} "
-        f"turned from block to warn; recorded on incidents: {incidents}"
+        f"  OVERRIDE by {override.agent}: {what}{override.reason} - gates "
+        f"{', '.join(override.gates)} softened to warn; incidents: {incidents}{recorded}"
     )

@@ -56,5 +56,18 @@ BACKENDS: dict[str, Callable[[Settings], IncidentStore]] = {
 
 
 def open_store(settings: Settings) -> IncidentStore:
-    """Open the backend that ``settings.backend`` names."""
+    """Open the backend that ``settings.backend`` names.
+
+    ``DATABASE_URL`` set while the backend is jsonl is one warning on stderr: a
+    pipeline that set the URL but not the backend would read the files only.
+    """
+    if settings.backend == "jsonl" and settings.database_url:
+        import sys
+
+        print(
+            "warning: DATABASE_URL is set but the backend is jsonl; the database is not read "
+            "(set INCIDENT_BACKEND or --backend to postgres or auto to use it)",
+            file=sys.stderr,
+            flush=True,
+        )
     return BACKENDS[settings.backend](settings)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -26,7 +25,7 @@ from typing import Any, TypeVar
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
-from gatekeeper.store import jsonl_index, jsonl_indexed
+from gatekeeper.store import jsonl_index, jsonl_indexed, jsonl_maintenance, manifest
 from gatekeeper.store.base import (
     CompactResult,
     GateRead,
@@ -50,6 +49,7 @@ from gatekeeper.store.jsonl_reader import (
 )
 from gatekeeper.store.jsonl_scan import field_value, quoted
 from gatekeeper.store.locking import exclusive_lock
+from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 
 LOCK = ".lock"
 
@@ -91,10 +91,16 @@ class JsonlIncidentStore:
             if upsert:
                 events = self._missing_events(events)
                 artifacts = self._fresh_artifacts(artifacts)
+            if batch.patches:
+                patched, status_changes = self._patched(batch.patches, incidents, upsert=upsert)
+                incidents = [*incidents, *patched]
+                events = [*events, *status_changes]
             with jsonl_index.updating(self.directory):
                 self._append(INCIDENTS, incidents)
                 self._append(EVENTS, events)
                 self._append(ARTIFACTS, artifacts)
+            appended = {INCIDENTS: len(incidents), EVENTS: len(events), ARTIFACTS: len(artifacts)}
+            manifest.after_append(self.directory, appended, batch_time(batch), self._count_lines)
 
     def _checked_incidents(self, batch: WriteBatch, *, upsert: bool) -> list[Incident]:
         wanted = {i.id for i in (*batch.new_incidents, *batch.updated_incidents)}
@@ -116,6 +122,24 @@ class JsonlIncidentStore:
                 continue
             out.append(incident)
         return out
+
+    def _patched(
+        self, patches: Sequence[IncidentPatch], written: Sequence[Incident], *, upsert: bool
+    ) -> tuple[list[Incident], list[Event]]:
+        """``patches`` applied to the latest versions, read now, under the lock."""
+        latest = self._versions({p.incident_id for p in patches})
+        latest.update({i.id: i for i in written})
+        versions: list[Incident] = []
+        events: list[Event] = []
+        for patch in patches:
+            current = latest.get(patch.incident_id)
+            if current is None:  # even on replay: a patch needs its incident
+                raise NotFound("no such incident", where=patch.incident_id)
+            updated = apply_patch(current, patch)
+            events.extend(status_events(current, updated, patch))
+            versions.append(updated)
+            latest[updated.id] = updated
+        return versions, events
 
     def _missing_events(self, events: Sequence[Event]) -> list[Event]:
         """For upsert: the events whose id is not stored yet."""
@@ -242,7 +266,14 @@ class JsonlIncidentStore:
         return service_records(env, services, list(relevant.values()), events, artifacts)
 
     def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
-        skipped: list[Problem] = []
+        """:meth:`gate_records` plus every damaged record and every file below its high-water.
+
+        A directory that is not a store (no manifest, no records) is unavailable.
+        """
+        marks = manifest.require_store(self.directory)
+        skipped: list[Problem] = (
+            [] if marks is None else manifest.shrunk_files(self.directory, marks)
+        )
         with self._reader.collecting(skipped):
             records = self.gate_records(env, services, since)
         return GateRead(
@@ -299,65 +330,25 @@ class JsonlIncidentStore:
             latest[key] = artifact
         yield from latest.values()
 
-    # -- maintenance -------------------------------------------------------------
+    # -- maintenance (gatekeeper.store.jsonl_maintenance) ------------------------
 
     def info(self) -> dict[str, Any]:
-        files: dict[str, dict[str, int]] = {}
-        exists = self.directory.is_dir()
-        for name in (INCIDENTS, EVENTS, ARTIFACTS):
-            path = self.directory / name
-            size = path.stat().st_size if path.exists() else 0
-            files[name] = {"lines": self._count_lines(name) if exists else 0, "bytes": size}
-        incidents = len(self._reader.latest_incidents([], lambda *_: True)) if exists else 0
-        return {
-            "backend": self.backend,
-            "location": str(self.directory),
-            "incidents": incidents,
-            "events": files[EVENTS]["lines"],
-            "artifacts": files[ARTIFACTS]["lines"],
-            "files": files,
-        }
+        return jsonl_maintenance.info(self, self._reader)
 
     def _count_lines(self, name: str) -> int:
-        with self._reader.scan(name) as lines:
-            return 0 if lines is None else sum(1 for _ in lines.lines())
+        return jsonl_maintenance.count_lines(self._reader, name)
 
     def verify(self) -> list[Problem]:
-        """Every damaged line in the store, without printing anything."""
-        found: list[Problem] = []
-        checker = JsonlReader(self.directory, found.append)
-        for name, model in ((INCIDENTS, Incident), (EVENTS, Event), (ARTIFACTS, Artifact)):
-            for _ in checker.records(name, model):
-                pass
-        return found
+        """Every damaged line, shrunk file and orphan record, without printing anything."""
+        return jsonl_maintenance.verify(self.directory)
 
     def compact(self) -> CompactResult:
-        """Rewrite ``incidents.jsonl`` keeping the latest version of each id.
+        """Keep the latest version of each incident; unparsable bytes go to ``.rejected``."""
+        return jsonl_maintenance.compact(self, self._reader)
 
-        Lines that cannot be parsed are not dropped: they move to
-        ``incidents.jsonl.rejected`` so nothing is silently lost.
-        """
-        self._ensure_directory()
-        path = self.directory / INCIDENTS
-        with exclusive_lock(self.directory / LOCK):
-            rejected: list[bytes] = []
-            latest: dict[str, bytes] = {}
-            before = 0
-            for line, incident in self._reader.parsed_lines(INCIDENTS, Incident):
-                before += 1
-                if incident is None:
-                    rejected.append(line)
-                    continue
-                latest.pop(incident.id, None)  # keep the order of latest versions
-                latest[incident.id] = line
-            if rejected:
-                with (self.directory / f"{INCIDENTS}.rejected").open("ab") as handle:
-                    handle.writelines(rejected)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            atomic_write(path, b"".join(latest.values()))
-            jsonl_index.rebuild(self.directory, [INCIDENTS])  # a new file: old facts are void
-        return CompactResult(lines_before=before, lines_after=len(latest))
+    def init(self, created: datetime) -> bool:
+        """Mark the directory as a store (``store init``); ``True`` if it was not one yet."""
+        return jsonl_maintenance.init(self, self._reader, created)
 
     def reindex(self) -> None:
         """Rebuild the sidecar index from the files, under the store lock.
@@ -365,12 +356,21 @@ class JsonlIncidentStore:
         Writes keep the index current; this is for a store last changed by hand
         or by another tool, so the next write does not pay for the rebuild.
         """
-        self._ensure_directory()
-        with exclusive_lock(self.directory / LOCK):
-            jsonl_index.rebuild(self.directory)
+        jsonl_maintenance.reindex(self)
 
     def close(self) -> None:
         """Nothing to release: files are opened per call."""
+
+
+def batch_time(batch: WriteBatch) -> datetime:
+    """When the caller made ``batch`` (its earliest timestamp): the store's creation time."""
+    moments = [
+        *(i.updated_at for i in (*batch.new_incidents, *batch.updated_incidents)),
+        *(e.recorded_at for e in batch.events),
+        *(a.created_at for a in batch.artifacts),
+        *(p.updated_at for p in batch.patches),
+    ]
+    return min(moments)
 
 
 def _is_stale(incoming: Incident, current: Incident) -> bool:

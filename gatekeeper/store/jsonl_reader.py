@@ -222,7 +222,7 @@ def parse_line(line: bytes, model: type[R]) -> tuple[R | None, str | None]:
     try:
         # pydantic-core's own JSON parser: no intermediate dict of Python objects.
         return model.model_validate_json(line), None
-    except ValidationError:
+    except Exception:  # any failure to decode one record means that record is corrupt
         # Rare: a damaged line. Parse it the plain way so the reason reads as it
         # always has ("not JSON: …" / "field: …"), and so any record the plain
         # way accepts is still served.
@@ -240,3 +240,7 @@ def _parse_plainly(line: bytes, model: type[R]) -> tuple[R | None, str | None]:
         return None, describe_validation_error(exc)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None, f"not JSON: {exc}"
+    except (RecursionError, MemoryError) as exc:
+        return None, f"not decodable: {type(exc).__name__}"
+    except Exception as exc:  # OverflowError and whatever a validator raises: still one record
+        return None, f"not decodable: {type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ an error that says to run ``gatekeeper store migrate``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
@@ -18,10 +18,11 @@ from typing import Any, LiteralString, TypeVar
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
+from pydantic import ValidationError
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
-from gatekeeper.models import Artifact, Event, Incident, Record
+from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.base import (
     CompactResult,
@@ -33,9 +34,35 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
-from gatekeeper.store.pg_connection import Connection, PostgresTarget, connect, translate
+from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
+from gatekeeper.store.pg_connection import (
+    Connection,
+    PostgresTarget,
+    Timeouts,
+    connect,
+    deadline,
+    translate,
+)
 
 R = TypeVar("R", bound=Record)
+ProblemSink = Callable[[Problem], None]
+TABLES: dict[type[Record], str] = {
+    Incident: "incidents",
+    Event: "incident_events",
+    Artifact: "incident_artifacts",
+}
+
+
+def _row_key(row: Any) -> str:
+    if "id" in row:
+        return str(row["id"])
+    return f"{row.get('incident_id')}/{row.get('name')}"
+
+
+def report_to_stderr(problem: Problem) -> None:
+    import sys
+
+    print(f"warning: {problem}", file=sys.stderr, flush=True)
 
 
 class PostgresIncidentStore:
@@ -43,9 +70,13 @@ class PostgresIncidentStore:
 
     backend = "postgres"
 
-    def __init__(self, target: PostgresTarget, conn: Connection) -> None:
+    def __init__(
+        self, target: PostgresTarget, conn: Connection, *, on_problem: ProblemSink | None = None
+    ) -> None:
         self.target = target
+        self.timeouts = Timeouts.from_environment()
         self._conn = conn
+        self._on_problem = on_problem or report_to_stderr
         # One connection, one transaction at a time: threads (``serve``) take turns.
         self._lock = threading.RLock()
         self._closed = False  # by close(); a connection that broke is replaced instead
@@ -79,7 +110,7 @@ class PostgresIncidentStore:
             )
 
     @contextmanager
-    def _translate(self, what: str) -> Iterator[None]:
+    def _translate(self, what: str, *, maintenance: bool = False) -> Iterator[None]:
         """Hold the connection for one operation; psycopg errors become gatekeeper errors.
 
         A connection that broke earlier (server restart, network cut) is replaced
@@ -87,8 +118,14 @@ class PostgresIncidentStore:
         """
         with self._lock:
             if self._conn.closed and not self._closed:
-                self._conn = connect(self.target)
-            with translate(self.target, what, self._conn):
+                self._conn = connect(self.target, self.timeouts)
+            limit = self.timeouts.deadline_s
+            if maintenance:  # exports stream for long; VACUUM may take a while
+                limit = Timeouts.from_environment(maintenance=True).deadline_s
+            with (
+                deadline(self.target, self._conn, limit, what),
+                translate(self.target, what, self._conn),
+            ):
                 yield
 
     # -- writing -----------------------------------------------------------------
@@ -100,9 +137,10 @@ class PostgresIncidentStore:
         with self._translate("write"), self._conn.transaction(), self._conn.cursor() as cur:
             self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
             self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
-            if batch.events:
+            events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+            if events:
                 statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
-                cur.executemany(statement, [_event_row(e) for e in batch.events])
+                cur.executemany(statement, [_event_row(e) for e in events])
             if batch.artifacts:
                 statement = q.UPSERT_ARTIFACT if upsert else q.REPLACE_ARTIFACT
                 cur.executemany(statement, [_artifact_row(a) for a in batch.artifacts])
@@ -132,10 +170,54 @@ class PostgresIncidentStore:
             if cur.rowcount == 0:
                 raise NotFound("no such incident", where=incident.id)
 
+    def _apply_patches(
+        self, cur: Cursor[DictRow], patches: Sequence[IncidentPatch], *, upsert: bool
+    ) -> list[Event]:
+        """Lock the patched rows (``FOR UPDATE``), apply each patch, write the new versions."""
+        if not patches:
+            return []
+        ids = sorted({p.incident_id for p in patches})  # one lock order: no deadlock
+        cur.execute(q.SELECT_INCIDENT + " WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        latest = {row["id"]: Incident.model_validate(row) for row in cur.fetchall()}
+        events: list[Event] = []
+        for patch in patches:
+            current = latest.get(patch.incident_id)
+            if current is None:  # even on replay: a patch needs its incident
+                raise NotFound("no such incident", where=patch.incident_id)
+            updated = apply_patch(current, patch)
+            events.extend(status_events(current, updated, patch))
+            cur.execute(q.UPDATE_INCIDENT, _incident_row(updated))
+            latest[updated.id] = updated
+        return events
+
     # -- reading -----------------------------------------------------------------
 
-    def _rows(self, model: type[R], statement: LiteralString, params: Any = None) -> list[R]:
-        return [model.model_validate(row) for row in self._conn.execute(statement, params)]
+    def _rows(
+        self,
+        model: type[R],
+        statement: LiteralString,
+        params: Any = None,
+        problems: list[Problem] | None = None,
+    ) -> list[R]:
+        decoded = (
+            self._decode(model, row, problems) for row in self._conn.execute(statement, params)
+        )
+        return [record for record in decoded if record is not None]
+
+    def _decode(self, model: type[R], row: Any, problems: list[Problem] | None) -> R | None:
+        """The row as a record; a row the model refuses is corrupt: reported, skipped."""
+        try:
+            return model.model_validate(row)
+        except Exception as exc:  # any failure to decode one row means that row is corrupt
+            reason = (
+                describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            )
+            problem = Problem(f"{TABLES[model]}[{_row_key(row)}]", 0, reason)
+            if problems is not None:
+                problems.append(problem)
+            else:
+                self._on_problem(problem)
+            return None
 
     def _fetch(self, model: type[R], statement: LiteralString, params: Any = None) -> list[R]:
         with self._translate("read"):
@@ -182,30 +264,45 @@ class PostgresIncidentStore:
     def gate_records(
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
-        """Three indexed queries in one read-only snapshot (see migration 2)."""
+        read = self.gate_read(env, services, since)
+        for problem in read.skipped:
+            self._on_problem(problem)
+        return read.records
+
+    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
+        """Three indexed queries in one read-only snapshot (see migration 2).
+
+        A row the model refuses is skipped and listed. A damaged incident row
+        is only read when its service, env and dates made the query select it,
+        so every refused row here is one the gate cannot rule out.
+        """
+        skipped: list[Problem] = []
         with self._translate("read"), self._conn.transaction():
             self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             params = {"env": env, "services": list(services), "since": since}
-            incidents = self._rows(Incident, q.SELECT_GATE_INCIDENTS, params)
-            ids = [i.id for i in incidents]
-            events = self._rows(Event, q.SELECT_FOLLOWUPS, (ids,))
-            artifacts = self._rows(Artifact, q.SELECT_ARTIFACTS_OF, (ids,))
-        return service_records(env, services, incidents, events, artifacts)
+            incidents = self._rows(Incident, q.SELECT_GATE_INCIDENTS, params, skipped)
+            ids = [i.id for i in incidents] + [_skipped_id(p) for p in skipped]
+            events = self._rows(Event, q.SELECT_FOLLOWUPS, (ids,), skipped)
+            artifacts = self._rows(Artifact, q.SELECT_ARTIFACTS_OF, (ids,), skipped)
+        records = service_records(env, services, incidents, events, artifacts)
+        return GateRead(
+            records, backend=self.backend, location=self.target.label, skipped=tuple(skipped)
+        )
 
-    def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
-        records = self.gate_records(env, services, since)
-        return GateRead(records, backend=self.backend, location=self.target.label)
-
-    def _stream(self, model: type[R], statement: LiteralString) -> Iterator[R]:
+    def _stream(
+        self, model: type[R], statement: LiteralString, problems: list[Problem] | None = None
+    ) -> Iterator[R]:
         # A server-side cursor: an export of millions of rows never sits in memory.
         with (
-            self._translate("read"),
+            self._translate("read", maintenance=True),
             self._conn.transaction(),
             self._conn.cursor(name="gatekeeper_export") as cur,
         ):
             cur.itersize = 1000
             for row in cur.execute(statement):
-                yield model.model_validate(row)
+                record = self._decode(model, row, problems)
+                if record is not None:
+                    yield record
 
     def iter_incidents(self) -> Iterator[Incident]:
         return self._stream(Incident, q.SELECT_INCIDENT + " ORDER BY started_at, id")
@@ -232,15 +329,27 @@ class PostgresIncidentStore:
         }
 
     def verify(self) -> list[Problem]:
-        """Nothing to skip: constraints keep damaged rows out. Checks the schema version."""
+        """Every row the model refuses (the same check as the JSONL store), after the schema."""
         self._check_schema()
-        return []
+        found: list[Problem] = []
+        for model, statement in (
+            (Incident, q.SELECT_INCIDENT + " ORDER BY started_at, id"),
+            (Event, q.SELECT_EVENT + " ORDER BY seq"),
+            (Artifact, q.SELECT_ARTIFACT + " ORDER BY seq"),
+        ):
+            for _ in self._stream(model, statement, found):
+                pass
+        return found
 
     def compact(self) -> CompactResult:
         """Postgres keeps one row per incident already; VACUUM ANALYZE reclaims space."""
-        with self._translate("compact"):
+        longer = f"{round(Timeouts.from_environment(maintenance=True).statement_s * 1000)}ms"
+        usual = f"{round(self.timeouts.statement_s * 1000)}ms"
+        with self._translate("compact", maintenance=True):
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (longer,))
             for statement in q.VACUUM:
                 self._conn.execute(statement)
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (usual,))
             row = self._conn.execute(q.COUNTS).fetchone() or {}
         rows = int(row.get("incidents", 0))
         return CompactResult(lines_before=rows, lines_after=rows)
@@ -249,6 +358,11 @@ class PostgresIncidentStore:
         with self._lock:
             self._closed = True
             self._conn.close()
+
+
+def _skipped_id(problem: Problem) -> str:
+    """The incident id of a skipped incident row (its events and artifacts are read too)."""
+    return problem.path.partition("[")[2].rstrip("]")
 
 
 def _incident_row(incident: Incident) -> dict[str, Any]:

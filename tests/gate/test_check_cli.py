@@ -46,9 +46,12 @@ def test_markdown_goes_to_the_step_summary_unless_a_file_is_given(
     check: CheckRun,
     write_policy: PolicyWriter,
     tmp_path: Path,
+    store_dir: Path,
+    run_cli: CliRun,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_policy(POLICY)
+    assert run_cli("--store-dir", str(store_dir), "store", "init").exit_code == 0
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

@@ -174,5 +174,6 @@ def test_recipe_commands_parse(
     assert command is not None
     args = shlex.split(command.group(0))[1:]
     args = [a for a in args if a not in ("--backend", "postgres")]
+    assert run_cli("--store-dir", str(tmp_path), "store", "init").exit_code == 0
     result = run_cli("--store-dir", str(tmp_path), "--policy", str(REPO / "policies"), *args)
     assert result.exit_code in (0, 1), result.stderr

@@ -73,6 +73,7 @@ def test_policy_show_fills_in_defaults(run_cli: CliRun, write_policy: PolicyWrit
         "description": "",
         "mode": "default",
         "on_error": "fail_closed",
+        "on_corrupt": "fail_closed",
         "services": ["*"],
         "envs": ["*"],
         "severities": ["P0", "P1"],

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gatekeeper.store.jsonl import JsonlIncidentStore
 from tests.conftest import NOW
 from tests.gate import factories
 from tests.gate.conftest import CheckRun, PolicyWriter
@@ -156,8 +157,11 @@ def test_several_services_one_run(
     ]
 
 
-def test_gate_subset_and_unknown_gate(check: CheckRun, write_policy: PolicyWriter) -> None:
+def test_gate_subset_and_unknown_gate(
+    check: CheckRun, write_policy: PolicyWriter, store_dir: Path
+) -> None:
     write_policy(POLICY)
+    JsonlIncidentStore(store_dir).init(datetime(2026, 1, 1, tzinfo=UTC))  # an empty store
     code, report = run_json(
         check, "--env", "prod", "--service", "x", "--gate", "postmortem_required"
     )
@@ -172,7 +176,7 @@ def test_gate_subset_and_unknown_gate(check: CheckRun, write_policy: PolicyWrite
 
 def test_services_and_envs_globs_select_gates(check: CheckRun, write_policy: PolicyWriter) -> None:
     write_policy(
-        "version: 1\ngates:\n"
+        "version: 1\nenvironments: {staging: {strict: true}}\ngates:\n"
         "  pay: {type: followup_watch, services: ['pay*']}\n"
         "  prod_only: {type: followup_watch, envs: [prod, 'stag?ng']}\n"
     )
@@ -229,6 +233,7 @@ def test_override_records_one_event_per_incident(
         "agent": "helion",
         "gates": ["followup_watch"],
         "replaced_decision": "block",
+        "no_strict": False,
         "env": "prod",
         "services": ["checkout"],
     }

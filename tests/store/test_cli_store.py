@@ -10,6 +10,7 @@ import pytest
 from gatekeeper.cli.store import command as store_group
 from gatekeeper.store import WriteBatch
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.migrations import LATEST_VERSION
 from tests.conftest import CliRun
 from tests.store.factories import changed, event, incident
 
@@ -43,6 +44,7 @@ def test_info_in_text(filled: Path, run_cli: CliRun) -> None:
         "  artifacts.jsonl:",
         "    lines: 0",
         "    bytes: 0",
+        "manifest: yes",
     ]
 
 
@@ -51,7 +53,7 @@ def test_info_of_postgres_in_json(migrated_pg_url: str, run_cli: CliRun) -> None
                      "--format", "json")  # fmt: skip
     assert (result.exit_code, result.stderr) == (0, "")
     info = json.loads(result.stdout)
-    assert info["backend"] == "postgres" and info["schema_version"] == 2
+    assert info["backend"] == "postgres" and info["schema_version"] == LATEST_VERSION
     assert (info["incidents"], info["events"], info["artifacts"]) == (0, 0, 0)
     assert info["location"].startswith("postgres postgres@127.0.0.1:5432/test schema gk_test_")
 
@@ -107,3 +109,22 @@ def test_every_store_command_has_help_with_an_example(name: str, run_cli: CliRun
     assert result.exit_code == 0
     assert "Example: gatekeeper " in result.stdout
     assert "--format [text|json]" in result.stdout
+
+
+def test_database_url_with_the_jsonl_backend_warns_once(tmp_path: Path, run_cli: CliRun) -> None:
+    result = run_cli("--store-dir", str(tmp_path), "--database-url", "postgresql://x@h/db",
+                     "store", "info")  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stderr.count("warning: DATABASE_URL is set but the backend is jsonl") == 1
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_init_marks_an_empty_directory_as_a_store(tmp_path: Path, run_cli: CliRun) -> None:
+    target = tmp_path / "new"
+    result = run_cli("--store-dir", str(target), "store", "init", "--now", "2026-03-01T00:00:00Z")
+    assert (result.exit_code, result.stdout) == (0, f"initialised store at {target}\n")
+    manifest = json.loads((target / "store.json").read_text())
+    assert manifest["created"] == "2026-03-01T00:00:00Z"
+    again = run_cli("--store-dir", str(target), "store", "init")
+    assert again.stdout == f"re-marked store at {target}\n"
+    assert json.loads((target / "store.json").read_text())["created"] == "2026-03-01T00:00:00Z"

@@ -31,7 +31,7 @@ def documented_commands() -> list[str]:
 
 def test_the_page_documents_every_store_command() -> None:
     used = {shlex.split(c)[shlex.split(c).index("store") + 1] for c in documented_commands()}
-    assert used == {"info", "verify", "compact", "migrate", "export", "import"}
+    assert used == {"init", "info", "verify", "compact", "migrate", "export", "import"}
 
 
 def test_every_documented_command_runs(
