@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 from gatekeeper.models import ACTIVE_STATUSES, Event, Incident, Record
 from gatekeeper.store.base import IncidentFilter
 from gatekeeper.store.jsonl_index import IndexMismatch, Snapshot, micros
-from gatekeeper.store.jsonl_reader import EVENTS, INCIDENTS, JsonlReader, filter_groups, parse_line
+from gatekeeper.store.jsonl_reader import (
+    EVENTS,
+    INCIDENTS,
+    JsonlReader,
+    damage_matters,
+    filter_groups,
+    parse_line,
+)
 from gatekeeper.store.jsonl_scan import may_match, quoted
 
 R = TypeVar("R", bound=Record)
@@ -35,12 +42,13 @@ def gate_incidents(
         [env, *services, micros(since)],
     )
     found = {incident.id: incident for incident in _incidents_at(snap, rows)}
+    positions = {incident_id: pos for incident_id, pos in rows}
     for incident in found.values():
         in_scope = incident.service in services and incident.env == env
         if not (in_scope and (incident.active or incident.started_at >= since)):
             raise IndexMismatch(f"{incident.id}: not what the index says")
     groups = [[quoted(s) for s in services], [quoted(env)]]
-    _report_damaged_incidents(snap, reader, groups, found)
+    _report_damaged_incidents(snap, reader, groups, positions)
     return found
 
 
@@ -62,7 +70,7 @@ def listed_incidents(snap: Snapshot, reader: JsonlReader, query: IncidentFilter)
     found = list(_incidents_at(snap, rows))
     if not all(query.matches(incident) for incident in found):
         raise IndexMismatch("a listed incident does not match the filter")
-    _report_damaged_incidents(snap, reader, filter_groups(query), {})
+    _report_damaged_incidents(snap, reader, filter_groups(query), dict(rows))
     return found
 
 
@@ -70,7 +78,7 @@ def incident(snap: Snapshot, reader: JsonlReader, incident_id: str) -> Incident 
     """The latest version of one incident, or ``None``."""
     rows = snap.rows("SELECT id, pos FROM incidents WHERE id = ?", [incident_id])
     found = {i.id: i for i in _incidents_at(snap, rows)}
-    _report_damaged_incidents(snap, reader, [[quoted(incident_id)]], found)
+    _report_damaged_incidents(snap, reader, [[quoted(incident_id)]], dict(rows))
     return found.get(incident_id)
 
 
@@ -109,12 +117,15 @@ def _record_at(snap: Snapshot, name: str, pos: int, model: type[R]) -> R:
 
 
 def _report_damaged_incidents(
-    snap: Snapshot, reader: JsonlReader, groups: Groups, found: dict[str, Incident]
+    snap: Snapshot, reader: JsonlReader, groups: Groups, positions: dict[str, int]
 ) -> None:
-    """Report what a scan would: damaged lines that hold the query's values or may be found's."""
+    """Report what a scan would: damaged lines that hold the query's values, or that may
+    be a newer version of a found incident (``positions``: id -> offset of its version)."""
+    kept = {incident_id.encode(): pos for incident_id, pos in positions.items()}
     for pos, line, key in snap.damaged(INCIDENTS):
         text = snap.line(INCIDENTS, pos)
-        if key is None or key in found or may_match(text, groups):
+        raw = key.encode() if key is not None else None
+        if may_match(text, groups) or damage_matters(pos, raw, kept):
             _report(snap, reader, INCIDENTS, pos, line, Incident)
 
 

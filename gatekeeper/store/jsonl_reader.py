@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -24,7 +24,9 @@ from gatekeeper.models import Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentFilter, Problem
 from gatekeeper.store.fileio import open_regular, refuse_symlinked
 from gatekeeper.store.jsonl_scan import (
+    ESCAPE,
     LineFile,
+    exact_id_width,
     incident_id_guess,
     leading_value,
     prefilter,
@@ -151,24 +153,59 @@ class JsonlReader:
         rejects. Such lines are not parsed unless they may supersede a kept
         version, so last-wins stays exact: a later valid version always
         replaces an earlier one, while a damaged later line never does.
+
+        A damaged line is reported when it may matter (:func:`damage_matters`,
+        the same rule the sidecar index applies): it holds the needles (or an
+        escape), or it comes after the latest version of a kept incident that
+        it may belong to. Damage of the second kind is only known at the end.
         """
         found: dict[bytes, T | None] = {}
-        kept: set[bytes] = set()  # the ids whose latest version so far is kept
+        kept: dict[bytes, int] = {}  # the ids whose latest version so far is kept: its offset
+        pending: list[tuple[int, bytes | None, str]] = []
         hit = prefilter(groups)
         with self.scan(INCIDENTS) as lines:
             if lines is None:
                 return {}
             for offset, line in lines.lines():
-                if not (hit(line) or b"\\" in line):  # a backslash may be an escape
+                matches = hit(line)
+                if not (matches or b"\\" in line):  # a backslash may be an escape
+                    if not kept:
+                        continue  # cannot be kept, nor come after a kept version
                     guess = incident_id_guess(line)
-                    if not kept or (guess is not None and guess not in kept):
-                        continue  # cannot be kept, nor replace a kept version
-                incident = self.parse(lines, offset, line, Incident)
-                if incident is not None:
+                    if guess is not None and guess not in kept and exact_id_width(line):
+                        continue  # neither kept nor a version of a kept incident
+                incident, reason = parse_line(line, Incident)
+                if reason is not None:
+                    if matches or ESCAPE in line:
+                        self.report(lines.path, offset, reason, lines.line_number)
+                    else:
+                        pending.append((offset, leading_value(line, b'"id"'), reason))
+                elif incident is not None:
                     key = incident.id.encode()
                     value = found[key] = keep(incident, offset)
-                    (kept.discard if value is None else kept.add)(key)
+                    if value is None:
+                        kept.pop(key, None)
+                    else:
+                        kept[key] = offset
+            for offset, damaged_id, reason in pending:
+                if damage_matters(offset, damaged_id, kept):
+                    self.report(lines.path, offset, reason, lines.line_number)
         return {key: value for key, value in found.items() if value is not None}
+
+
+def damage_matters(offset: int, key: bytes | None, kept: Mapping[bytes, int]) -> bool:
+    """Whether a damaged incident line without the query's needles may change the answer.
+
+    It may be a newer version of a kept incident, which then might not be what
+    the query found: so it matters when it comes after the latest valid version
+    of the incident its ``key`` names, or, when its id cannot be read
+    (``key`` is ``None``), after the latest version of any kept incident. A
+    damaged line before that is superseded whatever it held.
+    """
+    if key is None:
+        return any(offset > position for position in kept.values())
+    position = kept.get(key)
+    return position is not None and offset > position
 
 
 def filter_groups(query: IncidentFilter) -> list[list[bytes]]:

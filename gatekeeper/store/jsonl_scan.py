@@ -192,6 +192,11 @@ def incident_id_guess(line: bytes) -> bytes | None:
     return line[len(_INCIDENT_PREFIX) : _INCIDENT_ID_END]
 
 
+def exact_id_width(line: bytes) -> bool:
+    """Whether the guessed id is the whole ``"id"`` value (the quote closes right after it)."""
+    return line[_INCIDENT_ID_END : _INCIDENT_ID_END + 1] == b'"'
+
+
 def quoted(value: str) -> bytes:
     """``value`` as it appears in a line when written without escapes: ``"value"``."""
     return b'"' + value.encode() + b'"'

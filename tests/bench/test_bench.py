@@ -12,6 +12,7 @@ import shlex
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -132,3 +133,44 @@ def test_every_command_in_docs_performance_parses() -> None:
     for module, args in commands:
         if module in parsers:
             parsers[module].parse_args(shlex.split(args.split("#")[0]))
+
+
+def test_start_up_ratios_are_taken_round_by_round() -> None:
+    """A machine that slows down mid-run moves both sides of each ratio, not the median."""
+    from bench import startup
+
+    slow = 3.0  # the second round runs three times slower, on every command alike
+    base = {"python -c pass": 0.01, "import floor (pydantic, yaml, click)": 0.1}
+    base |= {"floor + one pydantic model": 0.125, "gatekeeper check": 0.15}
+    results = [base, {k: v * slow for k, v in base.items()}, base]
+    table = startup.table(results, list(base))
+    row = next(line for line in table.splitlines() if line.startswith("| gatekeeper check"))
+    assert row.split(" | ")[2:] == ["15.00", "1.50", "1.20 |"]
+
+
+def test_the_start_up_measurements_clear_the_bytecode_switch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import startup
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert "PYTHONDONTWRITEBYTECODE" not in startup._env()
+
+
+def test_the_rego_peer_answers_like_the_gate(run_cli: Any) -> None:
+    pytest.importorskip("regopy", reason="the bench extra (pip install .[bench])")
+    import subprocess
+    import sys
+
+    from bench.startup import DEMO, NOW
+
+    for service in ("checkout", "search", "payments"):
+        peer = subprocess.run(
+            [sys.executable, "-m", "bench.peers.rego_check", str(DEMO), service, "prod", NOW],
+            cwd=REPO,
+        )
+        gate = run_cli(
+            "--store-dir", str(DEMO), "--policy", str(REPO / "policies"), "--now", NOW,
+            "check", "--env", "prod", "--service", service,
+        )  # fmt: skip
+        assert peer.returncode == gate.exit_code, service
