@@ -23,7 +23,17 @@ from gatekeeper.policy.waivers import Waiver
 from gatekeeper.store.base import GateRead, IncidentStore, Problem
 
 StoreOpener = Callable[[], IncidentStore]
-Records = GateRead | StoreUnavailable | None
+
+
+@dataclass(frozen=True)
+class StoreFailure:
+    """The gate's read failed; ``degraded`` when auto mode was on its fallback then."""
+
+    error: StoreUnavailable
+    degraded: bool = False
+
+
+Records = GateRead | StoreFailure | None
 
 # At most this many damaged records are named in a gate's reason (all are in the report).
 NAMED_PROBLEMS = 5
@@ -150,18 +160,22 @@ def read_records(
     if not needed:
         return None
     services = list(dict.fromkeys(p.service for p, lb in zip(plan, lookbacks, strict=True) if lb))
+    store: IncidentStore | None = None
     try:
-        return open_store().gate_read(request.env, services, request.now - max(needed))
+        store = open_store()
+        return store.gate_read(request.env, services, request.now - max(needed))
     except StoreUnavailable as exc:
-        return exc
+        return StoreFailure(exc, degraded=bool(getattr(store, "degraded", False)))
 
 
 def store_state(records: Records, request: CheckRequest) -> StoreState:
     """What the report says about the store (the configured one when no gate read it)."""
     if records is None:
         return StoreState(request.backend, request.location, read=False)
-    if isinstance(records, StoreUnavailable):
-        return StoreState(request.backend, request.location, error=str(records))
+    if isinstance(records, StoreFailure):
+        return StoreState(
+            request.backend, request.location, degraded=records.degraded, error=str(records.error)
+        )
     return StoreState(
         backend=records.backend,
         location=records.location,
@@ -245,8 +259,8 @@ def _findings(
 ) -> tuple[list[Finding], ReadProblem | None]:
     gate = gate_type(item.config.type)
     reads_store = gate.lookback(item.config) is not None
-    if reads_store and isinstance(records, StoreUnavailable):
-        return [], ReadProblem(str(records))
+    if reads_store and isinstance(records, StoreFailure):
+        return [], ReadProblem(str(records.error))
     problem = None
     record = None
     if reads_store and isinstance(records, GateRead):
