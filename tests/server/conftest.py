@@ -53,7 +53,8 @@ def serve(tmp: Path, *extra_args: str, workers: int = 1, env: dict[str, str] | N
     keys = make_keys(keys_file)
     args = ["--store-dir", str(store_dir), "--policy", str(REPO / "policies")]
     args += ["--keys-file", str(keys_file), "--now", NOW_TEXT, *extra_args]
-    server = LiveServer(args, workers=workers, env=env or {}, log=tmp / "server.log").start()
+    server = LiveServer(args, workers=workers, env=env or {}, log=tmp / "server.log", cwd=tmp)
+    server.start()
     return Served(server, keys, keys_file, store_dir)
 
 

@@ -47,6 +47,7 @@ class LiveServer:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     log: Path | None = None
+    cwd: Path | None = None  # reports and other relative paths land here, not in the repo
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,13 +60,13 @@ class LiveServer:
         if self.log is None:
             self.process = subprocess.Popen(
                 args, env=clean_environment(self.env), stderr=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, cwd=self.cwd,
             )  # fmt: skip
         else:
             with self.log.open("wb") as stderr:
                 self.process = subprocess.Popen(
                     args, env=clean_environment(self.env), stderr=stderr,
-                    stdout=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, cwd=self.cwd,
                 )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
