@@ -27,6 +27,7 @@ from gatekeeper.followups import (
 )
 from gatekeeper.models import (
     ACTIVE_STATUSES,
+    FOLLOWUP_ID_RE,
     INCIDENT_ID_RE,
     Artifact,
     Event,
@@ -39,6 +40,7 @@ from gatekeeper.models import (
 )
 from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
+from gatekeeper.store.patch import apply_patch, make_patch
 from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
 CREATE_FIELDS = ("service", "env", "severity", "title", "started_at", "summary", "labels")
@@ -145,24 +147,29 @@ class IncidentService:
         return incident
 
     def update(self, incident_id: str, changes: Mapping[str, Any], *, now: datetime) -> Incident:
-        """Change status, severity, title, summary or labels; status changes are events."""
-        self.rbac.require(self.agent, "incident_write")
+        """Change status, severity, title, summary or labels; status changes are events.
+
+        Sent as a patch of the named fields, applied by the store to the latest
+        version under its lock, so concurrent updates compose.
+        """
+        actor = self.rbac.require(self.agent, "incident_write")
         _refuse_unknown(changes, UPDATABLE_FIELDS)
         if not changes:
             raise InvalidInput("nothing to update", where="params")
         current = self._incident(incident_id)
-        merged = {**current.model_dump(), **changes, "updated_at": now}
-        status = changes.get("status", current.status)
-        if status != current.status:
-            merged.update(_status_timestamps(current, str(status), now))
-        incident = _validated(Incident, merged)
-        events: tuple[Event, ...] = ()
-        if incident.status != current.status:
-            message = f"status {current.status} -> {incident.status}"
-            meta = {"from": current.status, "to": incident.status}
-            events = (self._event(incident_id, "status_change", message, now, meta=meta),)
-        self.store.write(WriteBatch(updated_incidents=(incident,), events=events))
-        return incident
+        patch = make_patch(
+            incident_id=incident_id,
+            fields={k: v for k, v in changes.items() if k != "labels"},
+            labels_set=changes.get("labels") or {},
+            replace_labels="labels" in changes,
+            updated_at=now,
+            actor=actor,
+            status_event_id=new_event_id() if "status" in changes else None,
+            base_updated_at=current.updated_at,
+        )
+        apply_patch(current, patch)  # refused here, before anything is written
+        self.store.write(WriteBatch(patches=(patch,)))
+        return self.store.get_incident(incident_id)
 
     def append_event(
         self,
@@ -175,10 +182,10 @@ class IncidentService:
         now: datetime,
     ) -> Event:
         self.rbac.require(self.agent, "incident_write")
-        if type == "followup":
-            raise InvalidInput("use the follow-up actions to add follow-ups", where="type")
-        self._incident(incident_id)
         when = parse_timestamp(ts, field="ts") if ts is not None else now
+        if type == "followup":
+            return self._followup_event(incident_id, dict(meta or {}), message, now, when)
+        self._incident(incident_id)
         event = self._event(incident_id, type, message, now, ts=when, meta=dict(meta or {}))
         self.store.write(WriteBatch(events=(event,)))
         return event
@@ -207,13 +214,9 @@ class IncidentService:
     ) -> FollowUp:
         """Record a follow-up; ``due`` defaults to now + the SLA days of its priority."""
         self.rbac.require(self.agent, "incident_write")
-        meta = _followup_meta(params, required=("title", "owner"))
-        meta.setdefault("priority", "P2")
-        meta.setdefault("status", "open")
-        if "due" not in meta:
-            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days()))
+        meta = self._new_followup_meta(params, now)
         followup_id = new_followup_id()
-        return self._write_followup(incident_id, followup_id, meta, now, "follow-up added")
+        return self._write_followup(incident_id, followup_id, meta, now, "follow-up added")[1]
 
     def update_followup(
         self, incident_id: str, followup_id: str, params: Mapping[str, Any], *, now: datetime
@@ -225,18 +228,64 @@ class IncidentService:
         existing = {f.followup_id for f in self.get(incident_id).followups}
         if followup_id not in existing:
             raise NotFound("no such follow-up", where=f"{incident_id}/{followup_id}")
-        return self._write_followup(incident_id, followup_id, meta, now, "follow-up updated")
+        return self._write_followup(incident_id, followup_id, meta, now, "follow-up updated")[1]
+
+    def _followup_event(
+        self, incident_id: str, meta: dict[str, Any], message: str, now: datetime, when: datetime
+    ) -> Event:
+        """A ``followup`` event appended directly: a new follow-up or a change to one.
+
+        ``meta.followup_id`` names it; an id the incident does not have yet is a new
+        follow-up (validated like ``followup add``, with the SLA default due date),
+        an existing one a change (validated like ``followup update``).
+        """
+        followup_id = meta.pop("followup_id", None)
+        if not isinstance(followup_id, str) or not FOLLOWUP_ID_RE.fullmatch(followup_id):
+            raise InvalidInput(
+                "required: a follow-up id (letters, digits, _ . -; up to 64)",
+                where="meta.followup_id",
+            )
+        existing = {f.followup_id for f in self.get(incident_id).followups}
+        try:
+            if followup_id in existing:
+                fields = _followup_meta(meta, required=())
+                if not fields:
+                    raise InvalidInput("nothing to update", where="meta")
+                text = message or "follow-up updated"
+            else:
+                fields = self._new_followup_meta(meta, now)
+                text = message or "follow-up added"
+        except InvalidInput as exc:
+            if exc.where is None or exc.where.startswith("meta"):
+                raise
+            raise InvalidInput(exc.message, where=f"meta.{exc.where}") from None
+        return self._write_followup(incident_id, followup_id, fields, now, text, ts=when)[0]
+
+    def _new_followup_meta(self, params: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        meta = _followup_meta(params, required=("title", "owner"))
+        meta.setdefault("priority", "P2")
+        meta.setdefault("status", "open")
+        if "due" not in meta:
+            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days()))
+        return meta
 
     def _write_followup(
-        self, incident_id: str, followup_id: str, meta: dict[str, Any], now: datetime, message: str
-    ) -> FollowUp:
+        self,
+        incident_id: str,
+        followup_id: str,
+        meta: dict[str, Any],
+        now: datetime,
+        message: str,
+        *,
+        ts: datetime | None = None,
+    ) -> tuple[Event, FollowUp]:
         self._incident(incident_id)
         event = self._event(
-            incident_id, "followup", message, now, meta={"followup_id": followup_id, **meta}
+            incident_id, "followup", message, now, ts=ts, meta={"followup_id": followup_id, **meta}
         )
         self.store.write(WriteBatch(events=(event,)))
         folded = fold_followups(self.store.events(incident_id))
-        return next(f for f in folded if f.followup_id == followup_id)
+        return event, next(f for f in folded if f.followup_id == followup_id)
 
     def _incident(self, incident_id: str) -> Incident:
         return self.store.get_incident(_check_incident_id(incident_id))

@@ -198,5 +198,9 @@ def new_event_id() -> str:
     return f"evt_{_last_event_clock:016x}{secrets.token_hex(4)}"
 
 
+FOLLOWUP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""A follow-up id: ours are ``fu_`` + 8 characters; an agent may bring its own."""
+
+
 def new_followup_id() -> str:
     return f"fu_{random_suffix(8)}"

@@ -29,6 +29,7 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "check": "gatekeeper.cli.check",
     "incident": "gatekeeper.cli.incident",
+    "jobs": "gatekeeper.cli.jobs",
     "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
     "serve": "gatekeeper.cli.serve",

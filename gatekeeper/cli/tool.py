@@ -25,8 +25,10 @@ from gatekeeper.tools import failure, handle
 def command(app: App, request: BinaryIO) -> int:
     """Answer one JSON tool envelope with a JSON answer on stdout.
 
-    The agent is the envelope's agent_id (not --agent). Exit status 0 when the
-    answer is ok, 1 otherwise; errors are in the answer, never a traceback.
+    The agent is the envelope's agent_id; --agent (or GATEKEEPER_AGENT) stands in
+    when the envelope has none.
+    Exit status 0 when the answer is ok, 1 otherwise; errors are in the answer,
+    never a traceback.
 
     Example: echo '{"tool": "oncall_tool", "action": "incident_list", "params":
     {"status": "open"}}' | gatekeeper tool
@@ -37,6 +39,8 @@ def command(app: App, request: BinaryIO) -> int:
     except GatekeeperError as exc:
         answer = failure(exc)
     else:
-        answer = handle(raw, store=store, settings=app.settings, now=app.now)
+        answer = handle(
+            raw, store=store, settings=app.settings, now=app.now, agent=app.settings.agent
+        )
     echo_json(answer)
     return 0 if answer["ok"] else 1

@@ -61,6 +61,9 @@ class RiskSettings(_Section):
     window_days: int = Field(default=30, ge=1, le=3650)
     half_life_days: float = Field(default=7, gt=0, le=365)
     far_past_sla_factor: float = Field(default=2, ge=1, le=10)
+    far_past_days: dict[str, int] = Field(
+        default_factory=lambda: {"P0": 3, "P1": 7, "P2": 14, "P3": 30}
+    )
     postmortem_grace_days: int = Field(default=5, ge=0, le=365)
     recurring_count: int = Field(default=3, ge=2, le=1000)
     active_incidents: RiskPart = _part(60, P0=40, P1=25, P2=10, P3=4, P4=1)

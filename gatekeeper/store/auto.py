@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from gatekeeper.config import Settings
-from gatekeeper.errors import StoreUnavailable
+from gatekeeper.errors import NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
     CompactResult,
@@ -103,7 +103,9 @@ class AutoIncidentStore:
             self._degrade(exc)
             return
         try:
-            self.replayed += self._journal.replay(lambda b: primary.write(b, upsert=True))
+            self.replayed += self._journal.replay(
+                lambda b: primary.write(b, upsert=True), lambda i: _current_of(primary, i)
+            )
         except PostgresUnreachable as exc:
             primary.close()
             self._degrade(exc)
@@ -214,6 +216,7 @@ class AutoIncidentStore:
             "degraded": self.degraded,
             "unavailable_reason": self._reason,
             "pending_replay": self._journal.pending(),
+            **self._journal.counts(),
             "fallback": str(self._fallback.directory),
             **details,
         }
@@ -229,3 +232,10 @@ class AutoIncidentStore:
             if self._primary is not None:
                 self._primary.close()
                 self._primary = None
+
+
+def _current_of(store: IncidentStore, incident_id: str) -> Incident | None:
+    try:
+        return store.get_incident(incident_id)
+    except NotFound:
+        return None

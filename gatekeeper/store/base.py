@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
+from gatekeeper.store.patch import IncidentPatch
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class WriteBatch:
 
     ``new_incidents`` must not exist yet (else :class:`~gatekeeper.errors.Conflict`);
     ``updated_incidents`` must exist (else :class:`~gatekeeper.errors.NotFound`).
+    ``patches`` are applied, in order, to the latest stored version of their
+    incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
+    incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
     Events and artifacts are appended.
     """
 
@@ -60,9 +64,16 @@ class WriteBatch:
     updated_incidents: tuple[Incident, ...] = ()
     events: tuple[Event, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
+    patches: tuple[IncidentPatch, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.new_incidents or self.updated_incidents or self.events or self.artifacts)
+        return not (
+            self.new_incidents
+            or self.updated_incidents
+            or self.events
+            or self.artifacts
+            or self.patches
+        )
 
 
 @dataclass(frozen=True)

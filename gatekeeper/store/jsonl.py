@@ -49,6 +49,7 @@ from gatekeeper.store.jsonl_reader import (
 )
 from gatekeeper.store.jsonl_scan import field_value, quoted
 from gatekeeper.store.locking import exclusive_lock
+from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 
 LOCK = ".lock"
 
@@ -90,6 +91,10 @@ class JsonlIncidentStore:
             if upsert:
                 events = self._missing_events(events)
                 artifacts = self._fresh_artifacts(artifacts)
+            if batch.patches:
+                patched, status_changes = self._patched(batch.patches, incidents, upsert=upsert)
+                incidents = [*incidents, *patched]
+                events = [*events, *status_changes]
             with jsonl_index.updating(self.directory):
                 self._append(INCIDENTS, incidents)
                 self._append(EVENTS, events)
@@ -117,6 +122,24 @@ class JsonlIncidentStore:
                 continue
             out.append(incident)
         return out
+
+    def _patched(
+        self, patches: Sequence[IncidentPatch], written: Sequence[Incident], *, upsert: bool
+    ) -> tuple[list[Incident], list[Event]]:
+        """``patches`` applied to the latest versions, read now, under the lock."""
+        latest = self._versions({p.incident_id for p in patches})
+        latest.update({i.id: i for i in written})
+        versions: list[Incident] = []
+        events: list[Event] = []
+        for patch in patches:
+            current = latest.get(patch.incident_id)
+            if current is None:  # even on replay: a patch needs its incident
+                raise NotFound("no such incident", where=patch.incident_id)
+            updated = apply_patch(current, patch)
+            events.extend(status_events(current, updated, patch))
+            versions.append(updated)
+            latest[updated.id] = updated
+        return versions, events
 
     def _missing_events(self, events: Sequence[Event]) -> list[Event]:
         """For upsert: the events whose id is not stored yet."""
@@ -345,6 +368,7 @@ def batch_time(batch: WriteBatch) -> datetime:
         *(i.updated_at for i in (*batch.new_incidents, *batch.updated_incidents)),
         *(e.recorded_at for e in batch.events),
         *(a.created_at for a in batch.artifacts),
+        *(p.updated_at for p in batch.patches),
     ]
     return min(moments)
 

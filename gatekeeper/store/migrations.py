@@ -111,6 +111,61 @@ CREATE TABLE gate_overrides (
 );
 """,
     ),
+    Migration(
+        4,
+        "ops: job runs, alert inbox, risk history, backlog",
+        """\
+-- one row per run of a scheduled job (`jobs list` shows the last of each job).
+CREATE TABLE job_runs (
+    run_id      text COLLATE "C" PRIMARY KEY,
+    job         text NOT NULL,
+    slot        timestamptz NOT NULL,
+    started_at  timestamptz NOT NULL,
+    ended_at    timestamptz,
+    outcome     text NOT NULL CHECK (outcome IN ('running', 'ok', 'failed')),
+    record      jsonb NOT NULL
+);
+CREATE INDEX job_runs_job_idx ON job_runs (job, started_at DESC);
+-- the alert inbox: `alerts add` inserts, `alerts triage` marks each alert processed once.
+CREATE TABLE alerts (
+    seq          bigint GENERATED ALWAYS AS IDENTITY,
+    id           text COLLATE "C" PRIMARY KEY,
+    fingerprint  text NOT NULL,
+    state        text NOT NULL CHECK (state IN ('new', 'processed')),
+    received_at  timestamptz NOT NULL,
+    record       jsonb NOT NULL,
+    incident_id  text,
+    outcome      text,
+    processed_at timestamptz
+);
+CREATE INDEX alerts_new_idx ON alerts (seq) WHERE state = 'new';
+CREATE INDEX alerts_fingerprint_idx ON alerts (fingerprint, received_at);
+-- a triage batch planned but not yet marked: replayed as planned after a crash.
+CREATE TABLE alert_triage_intents (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at timestamptz NOT NULL,
+    plan       jsonb NOT NULL
+);
+-- hourly_risk_snapshot: one row per slot, service and env.
+CREATE TABLE risk_history (
+    slot    timestamptz NOT NULL,
+    service text NOT NULL,
+    env     text NOT NULL,
+    score   double precision NOT NULL,
+    record  jsonb NOT NULL,
+    PRIMARY KEY (slot, service, env)
+);
+-- weekly_backlog_generate: every version of every item (the last per id wins).
+CREATE TABLE backlog_items (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          text COLLATE "C" NOT NULL,
+    status      text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    record      jsonb NOT NULL
+);
+CREATE INDEX backlog_items_id_idx ON backlog_items (id, seq DESC);
+""",
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
@@ -204,10 +259,10 @@ def migrate_database(
     """Connect to ``url`` and :func:`migrate`; a dry run without a URL lists every migration."""
     if dry_run and not url:
         return MigrationReport(True, 0, MIGRATIONS, location="a new database (no URL given)")
-    from gatekeeper.store.pg_connection import PostgresTarget, connect, translate
+    from gatekeeper.store.pg_connection import PostgresTarget, Timeouts, connect, translate
 
     target: PostgresTarget = PostgresTarget.parse(url, schema=schema)
-    conn = connect(target)
+    conn = connect(target, Timeouts.from_environment(maintenance=True))
     try:
         with translate(target, "migrate", conn):
             report = migrate(conn, dry_run=dry_run)

@@ -11,8 +11,12 @@ and what failed, and never carry the password:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import math
+import os
+import socket
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +31,64 @@ Connection = psycopg.Connection[DictRow]
 
 # A CI gate should not hang on a dead host; libpq's own default is to wait forever.
 DEFAULT_CONNECT_TIMEOUT_S = 5
+CONNECT_TIMEOUT_ENV = "GATEKEEPER_PG_CONNECT_TIMEOUT_S"
+STATEMENT_TIMEOUT_ENV = "GATEKEEPER_PG_STATEMENT_TIMEOUT_S"
+GATE_STATEMENT_TIMEOUT_S = 10.0
+MAINTENANCE_STATEMENT_TIMEOUT_S = 600.0
+DEADLINE_GRACE_S = 2.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a session may take to connect, and each statement to answer.
+
+    ``statement_s`` is the server's ``statement_timeout``; ``deadline_s`` the
+    client-side limit that also catches a server (or network) that stalls
+    after connecting and so never enforces its own timeout.
+    """
+
+    connect_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    statement_s: float = GATE_STATEMENT_TIMEOUT_S
+
+    @classmethod
+    def from_environment(
+        cls, *, maintenance: bool = False, environ: Mapping[str, str] | None = None
+    ) -> Timeouts:
+        env = os.environ if environ is None else environ
+        statement = MAINTENANCE_STATEMENT_TIMEOUT_S if maintenance else GATE_STATEMENT_TIMEOUT_S
+        return cls(
+            connect_s=_seconds(env, CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S),
+            statement_s=_seconds(env, STATEMENT_TIMEOUT_ENV, statement),
+        )
+
+    @property
+    def deadline_s(self) -> float:
+        return self.statement_s + DEADLINE_GRACE_S
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"not a number of seconds: {raw!r}", where=name) from None
+    if value <= 0:
+        raise ConfigError("must be a positive number of seconds", where=name)
+    return value
+
+
 URL_HINT = "expected e.g. postgresql://user@host:5432/dbname"
 
 
 class PostgresUnreachable(StoreUnavailable):
     """The server cannot be reached, or the connection broke: auto mode falls back."""
+
+
+class PostgresRefused(StoreUnavailable):
+    """The server refused the data itself (a value it cannot store, a constraint):
+    retrying the same write can never succeed, so a replay quarantines it."""
 
 
 @dataclass(frozen=True)
@@ -94,12 +151,14 @@ def _search_path(options: str) -> str | None:
     return None
 
 
-def connect(target: PostgresTarget) -> Connection:
-    """Open an autocommit connection (transactions are explicit), search_path set."""
+def connect(target: PostgresTarget, timeouts: Timeouts | None = None) -> Connection:
+    """Open an autocommit connection (transactions are explicit), search_path and
+    ``statement_timeout`` set; a server that does not answer in time is unreachable."""
+    timeouts = timeouts or Timeouts.from_environment()
     parts = conninfo_to_dict(target.url)
     extra: dict[str, Any] = {}
     if "connect_timeout" not in parts:
-        extra["connect_timeout"] = DEFAULT_CONNECT_TIMEOUT_S
+        extra["connect_timeout"] = max(2, math.ceil(timeouts.connect_s))  # libpq: whole seconds
     if "application_name" not in parts:
         extra["application_name"] = "gatekeeper"
     try:
@@ -108,15 +167,52 @@ def connect(target: PostgresTarget) -> Connection:
         raise PostgresUnreachable(
             f"cannot connect: {target.scrub(str(exc))}", where=target.label
         ) from exc
-    if target.schema:
-        try:
-            with translate(target, "setting search_path", conn):
-                statement = sql.SQL("SET search_path TO {}").format(sql.Identifier(target.schema))
-                conn.execute(statement)
-        except StoreUnavailable:
-            conn.close()
-            raise
+    try:
+        what = "setting up the session"
+        with deadline(target, conn, timeouts.deadline_s, what), translate(target, what, conn):
+            milliseconds = f"{round(timeouts.statement_s * 1000)}ms"
+            conn.execute("SELECT set_config('statement_timeout', %s, false)", (milliseconds,))
+            if target.schema:
+                path = sql.SQL("SET search_path TO {}").format(sql.Identifier(target.schema))
+                conn.execute(path)
+    except StoreUnavailable:
+        conn.close()
+        raise
     return conn
+
+
+@contextmanager
+def deadline(target: PostgresTarget, conn: Connection, seconds: float, what: str) -> Iterator[None]:
+    """Fail the block as unreachable if the server has not answered within ``seconds``.
+
+    A server that stalls after connecting never enforces its own
+    ``statement_timeout``; the client shuts the socket down instead, which
+    breaks the blocked read (and the connection, which is then replaced).
+    """
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        with suppress(OSError, psycopg.Error):
+            sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except StoreUnavailable as exc:
+        if fired.is_set():
+            raise PostgresUnreachable(
+                f"{what} failed: no answer from the server within {seconds:g} s",
+                where=target.label,
+            ) from exc
+        raise
+    finally:
+        timer.cancel()
 
 
 @contextmanager
@@ -139,6 +235,8 @@ def describe_failure(
     broken = conn is not None and (conn.broken or conn.closed)
     if isinstance(exc, psycopg.OperationalError) and (conn is None or broken):
         return PostgresUnreachable(message, where=target.label)
+    if isinstance(exc, psycopg.DataError | psycopg.IntegrityError):
+        return PostgresRefused(message, where=target.label)
     if isinstance(exc, psycopg.errors.UndefinedTable):
         return StoreUnavailable(
             f"{what} failed: tables missing; run `gatekeeper store migrate`", where=target.label

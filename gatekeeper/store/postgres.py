@@ -34,7 +34,15 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
-from gatekeeper.store.pg_connection import Connection, PostgresTarget, connect, translate
+from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
+from gatekeeper.store.pg_connection import (
+    Connection,
+    PostgresTarget,
+    Timeouts,
+    connect,
+    deadline,
+    translate,
+)
 
 R = TypeVar("R", bound=Record)
 ProblemSink = Callable[[Problem], None]
@@ -66,6 +74,7 @@ class PostgresIncidentStore:
         self, target: PostgresTarget, conn: Connection, *, on_problem: ProblemSink | None = None
     ) -> None:
         self.target = target
+        self.timeouts = Timeouts.from_environment()
         self._conn = conn
         self._on_problem = on_problem or report_to_stderr
         # One connection, one transaction at a time: threads (``serve``) take turns.
@@ -101,7 +110,7 @@ class PostgresIncidentStore:
             )
 
     @contextmanager
-    def _translate(self, what: str) -> Iterator[None]:
+    def _translate(self, what: str, *, maintenance: bool = False) -> Iterator[None]:
         """Hold the connection for one operation; psycopg errors become gatekeeper errors.
 
         A connection that broke earlier (server restart, network cut) is replaced
@@ -109,8 +118,14 @@ class PostgresIncidentStore:
         """
         with self._lock:
             if self._conn.closed and not self._closed:
-                self._conn = connect(self.target)
-            with translate(self.target, what, self._conn):
+                self._conn = connect(self.target, self.timeouts)
+            limit = self.timeouts.deadline_s
+            if maintenance:  # exports stream for long; VACUUM may take a while
+                limit = Timeouts.from_environment(maintenance=True).deadline_s
+            with (
+                deadline(self.target, self._conn, limit, what),
+                translate(self.target, what, self._conn),
+            ):
                 yield
 
     # -- writing -----------------------------------------------------------------
@@ -122,9 +137,10 @@ class PostgresIncidentStore:
         with self._translate("write"), self._conn.transaction(), self._conn.cursor() as cur:
             self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
             self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
-            if batch.events:
+            events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+            if events:
                 statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
-                cur.executemany(statement, [_event_row(e) for e in batch.events])
+                cur.executemany(statement, [_event_row(e) for e in events])
             if batch.artifacts:
                 statement = q.UPSERT_ARTIFACT if upsert else q.REPLACE_ARTIFACT
                 cur.executemany(statement, [_artifact_row(a) for a in batch.artifacts])
@@ -153,6 +169,26 @@ class PostgresIncidentStore:
             cur.execute(q.UPDATE_INCIDENT, _incident_row(incident))
             if cur.rowcount == 0:
                 raise NotFound("no such incident", where=incident.id)
+
+    def _apply_patches(
+        self, cur: Cursor[DictRow], patches: Sequence[IncidentPatch], *, upsert: bool
+    ) -> list[Event]:
+        """Lock the patched rows (``FOR UPDATE``), apply each patch, write the new versions."""
+        if not patches:
+            return []
+        ids = sorted({p.incident_id for p in patches})  # one lock order: no deadlock
+        cur.execute(q.SELECT_INCIDENT + " WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        latest = {row["id"]: Incident.model_validate(row) for row in cur.fetchall()}
+        events: list[Event] = []
+        for patch in patches:
+            current = latest.get(patch.incident_id)
+            if current is None:  # even on replay: a patch needs its incident
+                raise NotFound("no such incident", where=patch.incident_id)
+            updated = apply_patch(current, patch)
+            events.extend(status_events(current, updated, patch))
+            cur.execute(q.UPDATE_INCIDENT, _incident_row(updated))
+            latest[updated.id] = updated
+        return events
 
     # -- reading -----------------------------------------------------------------
 
@@ -258,7 +294,7 @@ class PostgresIncidentStore:
     ) -> Iterator[R]:
         # A server-side cursor: an export of millions of rows never sits in memory.
         with (
-            self._translate("read"),
+            self._translate("read", maintenance=True),
             self._conn.transaction(),
             self._conn.cursor(name="gatekeeper_export") as cur,
         ):
@@ -307,9 +343,13 @@ class PostgresIncidentStore:
 
     def compact(self) -> CompactResult:
         """Postgres keeps one row per incident already; VACUUM ANALYZE reclaims space."""
-        with self._translate("compact"):
+        longer = f"{round(Timeouts.from_environment(maintenance=True).statement_s * 1000)}ms"
+        usual = f"{round(self.timeouts.statement_s * 1000)}ms"
+        with self._translate("compact", maintenance=True):
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (longer,))
             for statement in q.VACUUM:
                 self._conn.execute(statement)
+            self._conn.execute("SELECT set_config('statement_timeout', %s, false)", (usual,))
             row = self._conn.execute(q.COUNTS).fetchone() or {}
         rows = int(row.get("incidents", 0))
         return CompactResult(lines_before=rows, lines_after=rows)

@@ -23,10 +23,12 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gatekeeper.config import Settings
-from gatekeeper.errors import GatekeeperError, InvalidInput
+from gatekeeper.errors import Forbidden, GatekeeperError, InvalidInput
 from gatekeeper.incidents import incident_service
 from gatekeeper.models import describe_validation_error
+from gatekeeper.rbac import Rbac
 from gatekeeper.store import IncidentStore
+from gatekeeper.store.readonly import read_only
 from gatekeeper.tools import oncall
 from gatekeeper.tools.base import Action, Params, Tool, ToolContext
 
@@ -47,9 +49,19 @@ class Envelope(Params):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-def handle(request: Request, *, store: IncidentStore, settings: Settings, now: datetime) -> Answer:
+def handle(
+    request: Request,
+    *,
+    store: IncidentStore,
+    settings: Settings,
+    now: datetime,
+    agent: str | None = None,
+) -> Answer:
     """Validate ``request``, run its action as its ``agent_id`` and return the answer.
 
+    ``agent`` (``gatekeeper tool --agent``) stands in for a missing ``agent_id``.
+    An action declared ``writes``
+    runs only for an agent whose role may write, checked here before it runs.
     Never raises for a bad request or a failed action: the answer says what went wrong.
     """
     label = "request"
@@ -57,7 +69,12 @@ def handle(request: Request, *, store: IncidentStore, settings: Settings, now: d
         envelope = parse_envelope(request)
         label = f"{envelope.tool}.{envelope.action}"
         action, params = resolve(envelope)
-        service = incident_service(store, settings, agent=envelope.agent_id)
+        acting = _acting_agent(envelope, agent)
+        if not action.writes:
+            store = read_only(store, label)
+        service = incident_service(store, settings, agent=acting)
+        if action.writes:
+            _require_write(service.rbac, acting, label)
         context = ToolContext(store=store, incidents=service, settings=settings, now=now)
         result = action.run(context, params)
     except GatekeeperError as exc:
@@ -69,6 +86,17 @@ def handle(request: Request, *, store: IncidentStore, settings: Settings, now: d
         logger.debug("traceback for %s", label, exc_info=True)
         return {"ok": False, "error": {"code": "internal", "message": f"internal error in {label}"}}
     return {"ok": True, "result": result}
+
+
+def _acting_agent(envelope: Envelope, agent: str | None) -> str | None:
+    """The envelope's ``agent_id``; the caller's agent only when the envelope names none."""
+    return envelope.agent_id if envelope.agent_id is not None else agent
+
+
+def _require_write(rbac: Rbac, agent: str | None, label: str) -> None:
+    if agent is None:
+        raise Forbidden(f"{label} writes: set agent_id in the envelope to an agent allowed to")
+    rbac.require(agent, "incident_write")
 
 
 def failure(exc: GatekeeperError) -> Answer:
@@ -84,9 +112,30 @@ def parse_envelope(request: Request) -> Envelope:
     if not isinstance(data, Mapping):
         raise InvalidInput(f"request: expected a JSON object, got {_json_type(data)}")
     try:
-        return Envelope.model_validate(dict(data))
+        return Envelope.model_validate(unflattened(data))
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc)) from None
+
+
+ENVELOPE_FIELDS = frozenset({"tool", "action", "agent_id", "params"})
+DEFAULT_TOOL = "oncall_tool"
+
+
+def unflattened(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope in its full form.
+
+    The runbook's agents also send flat envelopes — ``{"action": ..., "service":
+    ..., "window_days": 30}`` — with the params at the top level and no ``tool``
+    (it defaults to ``oncall_tool``). An envelope with a ``params`` object is
+    taken as it is, so a stray top-level field there is still refused.
+    """
+    envelope = dict(data)
+    if "params" not in envelope:
+        params = {k: v for k, v in envelope.items() if k not in ENVELOPE_FIELDS}
+        envelope = {k: v for k, v in envelope.items() if k in ENVELOPE_FIELDS}
+        envelope["params"] = params
+    envelope.setdefault("tool", DEFAULT_TOOL)
+    return envelope
 
 
 def resolve(envelope: Envelope) -> tuple[Action[Any], Params]:

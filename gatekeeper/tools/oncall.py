@@ -126,7 +126,7 @@ def incident_update(ctx: ToolContext, params: UpdateParams) -> Result:
 class AppendEventParams(Params):
     incident_id: IncidentId
     type: str = Field(pattern=EVENT_TYPE_RE.pattern)
-    message: str = Field(max_length=10_000)
+    message: str = Field(default="", max_length=10_000)
     meta: dict[str, Any] = Field(default_factory=dict)
     ts: UtcDatetime | None = None
 

@@ -9,21 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gatekeeper.store import WriteBatch
-from gatekeeper.store.jsonl import JsonlIncidentStore
 from gatekeeper.tools import TOOLS
 from tests.server.conftest import Served, serve
-from tests.server.live import REPO
-from tests.store.factories import incident
-
-DOC = REPO / "docs" / "api.md"
-RUNBOOK_ID = "inc_20260218_1430_abc123"
-BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
-
-
-def curl_examples() -> list[str]:
-    blocks = BLOCK.findall(DOC.read_text(encoding="utf-8"))
-    return [block for block in blocks if block.lstrip().startswith("curl ")]
+from tests.server.examples import DOC, FOLLOWUP_PLACEHOLDER, curl_examples, seed_runbook_incident
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +19,7 @@ def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("docs")
     store_dir = tmp / "store"
     store_dir.mkdir()
-    started = incident(
-        started_at=incident().started_at.replace(month=2, day=18, hour=14, minute=30)
-    )
-    seeded = started.model_copy(update={"id": RUNBOOK_ID, "service": "gateway"})
-    JsonlIncidentStore(store_dir).write(WriteBatch(new_incidents=(seeded,)))
+    seed_runbook_incident(store_dir)
     running = serve(tmp, store_dir=store_dir)
     yield running
     running.server.stop()
@@ -59,21 +43,22 @@ def run_example(served: Served, command: str, substitutions: dict[str, str]) -> 
 
 def test_the_docs_have_the_runbooks_calls_first() -> None:
     examples = curl_examples()
-    first = " ".join(examples[:3])
+    first = " ".join(example.command for example in examples[:3])
     for action in ("incident_create", "incident_list", "incident_followups_summary"):
         assert action in first
 
 
 def test_every_action_has_a_curl_example() -> None:
-    text = " ".join(curl_examples())
+    documented = {(e.tool, e.action) for e in curl_examples()}
     for tool in TOOLS.values():
         for action in tool.actions:
-            assert f'"action": "{action}"' in text, f"no curl example for {tool.name}.{action}"
+            assert (tool.name, action) in documented, f"no curl example for {tool.name}.{action}"
 
 
 def test_every_curl_example_succeeds(docs_server: Served) -> None:
     substitutions: dict[str, str] = {}
-    for command in curl_examples():
+    for example in curl_examples():
+        command = example.command
         status, body = run_example(docs_server, command, substitutions)
         assert status == 200, f"{command}\n-> {status} {body}"
         answer = json.loads(body)
@@ -81,8 +66,8 @@ def test_every_curl_example_succeeds(docs_server: Served) -> None:
             assert answer["ok"] is True, body
             result = answer["result"]
             if isinstance(result, dict) and "followup_id" in result:
-                substitutions["fu_example"] = result["followup_id"]
-    assert "fu_example" in substitutions
+                substitutions[FOLLOWUP_PLACEHOLDER] = result["followup_id"]
+    assert FOLLOWUP_PLACEHOLDER in substitutions
 
 
 def test_keys_commands_are_documented() -> None:

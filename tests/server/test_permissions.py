@@ -1,49 +1,48 @@
-"""The whole permission matrix through API keys: each role, each action, over HTTP."""
+"""The whole permission matrix through API keys: each role, each action, over HTTP.
+
+Each action's request is its example in docs/api.md, so every tool served (and
+documented) is in the matrix.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 from gatekeeper.tools import TOOLS
 from tests.conftest import tree_digest
-from tests.server.conftest import AGENTS, Served
+from tests.server.conftest import AGENTS, Served, serve
+from tests.server.examples import (
+    FOLLOWUP_PLACEHOLDER,
+    RUNBOOK_ID,
+    Example,
+    curl_examples,
+    seed_runbook_incident,
+)
 
 WRITERS = {"sofiia", "helion"}
+EXAMPLES = {(e.tool, e.action): e for e in curl_examples() if e.tool is not None}
 
 
-def example_params(served: Served, tool: str, action: str) -> dict[str, Any]:
-    """Valid params for ``tool.action`` on the served store (an incident is made first)."""
-    created = served.call(
-        "oncall_tool",
-        {"action": "incident_create",
-         "params": {"service": "gateway", "env": "prod", "severity": "P2", "title": "Slow"}},
-    )  # fmt: skip
-    incident_id = created.json()["result"]["id"]
-    added = served.call(
-        "oncall_tool",
-        {"action": "followup_add",
-         "params": {"incident_id": incident_id, "title": "Fix it", "owner": "ana"}},
-    )  # fmt: skip
-    followup_id = added.json()["result"]["followup_id"]
-    examples: dict[tuple[str, str], dict[str, Any]] = {
-        ("oncall_tool", "incident_create"): {
-            "service": "gateway", "env": "prod", "severity": "P1", "title": "Down"},
-        ("oncall_tool", "incident_get"): {"incident_id": incident_id},
-        ("oncall_tool", "incident_list"): {"status": "open"},
-        ("oncall_tool", "incident_update"): {"incident_id": incident_id, "severity": "P1"},
-        ("oncall_tool", "incident_append_event"): {
-            "incident_id": incident_id, "type": "note", "message": "hi"},
-        ("oncall_tool", "incident_attach_artifact"): {
-            "incident_id": incident_id, "name": "a.txt", "content": "x"},
-        ("oncall_tool", "incident_followups_summary"): {"service": "gateway", "env": "prod"},
-        ("oncall_tool", "followup_add"): {
-            "incident_id": incident_id, "title": "More", "owner": "bo"},
-        ("oncall_tool", "followup_update"): {
-            "incident_id": incident_id, "followup_id": followup_id, "status": "done"},
-    }  # fmt: skip
-    return examples[(tool, action)]
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, str]]:
+    tmp = tmp_path_factory.mktemp("matrix")
+    (tmp / "store").mkdir()
+    seed_runbook_incident(tmp / "store")
+    running = serve(tmp)
+    params = {"incident_id": RUNBOOK_ID, "title": "Alert on 5xx ratio", "owner": "ana"}
+    added = running.call("oncall_tool", {"action": "followup_add", "params": params})
+    yield running, added.json()["result"]["followup_id"]
+    running.server.stop()
+
+
+def request_body(example: Example, followup_id: str) -> dict[str, object]:
+    params = {
+        key: followup_id if value == FOLLOWUP_PLACEHOLDER else value
+        for key, value in example.params().items()
+    }
+    return {"action": example.action, "params": params}
 
 
 CASES = [
@@ -56,11 +55,13 @@ CASES = [
 
 @pytest.mark.parametrize(("tool", "action", "writes", "agent"), CASES)
 def test_permission_matrix(
-    served: Served, tool: str, action: str, writes: bool, agent: str
+    matrix: tuple[Served, str], tool: str, action: str, writes: bool, agent: str
 ) -> None:
-    params = example_params(served, tool, action)
+    served, followup_id = matrix
+    example = EXAMPLES.get((tool, action))
+    assert example is not None, f"docs/api.md has no curl example for {tool}.{action}"
     before = tree_digest(served.store_dir)
-    response = served.call(tool, {"action": action, "params": params}, agent=agent)
+    response = served.call(tool, request_body(example, followup_id), agent=agent)
     if writes and agent not in WRITERS:
         assert response.status_code == 403, response.text
         assert response.json()["error"]["code"] == "forbidden"

@@ -33,6 +33,8 @@ class TcpProxy:
         self._down = False
         self._closing = False
         self._pattern: bytes | None = None
+        self._stall: bytes | None = None
+        self.stalls = 0  # connections stalled by stall_when_sent
         self.connections = 0
         self.cuts = 0  # connections dropped by cut_when_sent
         self.sent_before_cut = 0  # bytes the client got through on the connection then cut
@@ -76,6 +78,12 @@ class TcpProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if inspect and self._stall is not None and self._stall in tail + data:
+                    self._stall = None  # one connection only
+                    self.stalls += 1
+                    while source.recv(65536):  # swallow everything, answer nothing
+                        pass
+                    break
                 pattern = self._pattern
                 if inspect and pattern is not None and pattern in tail + data:
                     self._pattern = None  # one connection only
@@ -109,6 +117,10 @@ class TcpProxy:
     def cut_when_sent(self, pattern: bytes) -> None:
         """Drop the next connection whose client sends ``pattern``, before forwarding it."""
         self._pattern = pattern
+
+    def stall_when_sent(self, pattern: bytes) -> None:
+        """The next connection whose client sends ``pattern`` stays open but never answers."""
+        self._stall = pattern
 
     def close(self) -> None:
         self._closing = True

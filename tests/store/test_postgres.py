@@ -15,7 +15,7 @@ import pytest
 from gatekeeper.errors import ConfigError, Conflict, GatekeeperError, StoreUnavailable
 from gatekeeper.store import WriteBatch
 from gatekeeper.store import pg_sql as q
-from gatekeeper.store.migrations import migrate_database
+from gatekeeper.store.migrations import LATEST_VERSION, migrate_database
 from gatekeeper.store.pg_connection import PostgresTarget, PostgresUnreachable, translate
 from gatekeeper.store.postgres import PostgresIncidentStore
 from tests.conftest import REPO, CliRun
@@ -65,7 +65,8 @@ def test_a_malformed_url_is_a_configuration_error_that_does_not_echo_it() -> Non
 
 
 def test_an_unmigrated_schema_says_to_run_migrate(pg_url: str) -> None:
-    with pytest.raises(StoreUnavailable, match=r"schema is at version 0, needs 3; run `gatekeeper"):
+    needs = rf"schema is at version 0, needs {LATEST_VERSION}; run `gatekeeper"
+    with pytest.raises(StoreUnavailable, match=needs):
         PostgresIncidentStore.open(pg_url)
 
 

@@ -29,9 +29,11 @@ CREATE = {"service": "gateway", "env": "prod", "severity": "P1", "title": "Gatew
             "incident_create, incident_followups_summary, incident_get, incident_list, "
             "incident_update)",
         ),
-        ({"action": "incident_list"}, "tool: Field required"),
         ({"tool": "oncall_tool"}, "action: Field required"),
-        ({"tool": "oncall_tool", "action": "incident_list", "colour": 1}, "colour: unknown field"),
+        (
+            {"tool": "oncall_tool", "action": "incident_list", "colour": 1},
+            "params.colour: unknown field",
+        ),
         ({"tool": 5, "action": "incident_list"}, "tool: Input should be a valid string"),
         (
             {"tool": "oncall_tool", "action": "incident_list", "agent_id": 7},

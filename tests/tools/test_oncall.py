@@ -67,7 +67,7 @@ def test_update_without_changes_is_invalid(call: Call, seeded: Seeded) -> None:
     assert error(answer) == ("invalid", "nothing to update (params)")
 
 
-def test_append_event_keeps_ts_meta_and_refuses_followup_type(call: Call, seeded: Seeded) -> None:
+def test_append_event_keeps_ts_meta_and_a_followup_needs_its_id(call: Call, seeded: Seeded) -> None:
     ref = {"incident_id": seeded.incident_id}
     answer = call(
         envelope(
@@ -87,7 +87,10 @@ def test_append_event_keeps_ts_meta_and_refuses_followup_type(call: Call, seeded
         {"pager": "PD-1", "n": 2},
     )
     refused = call(envelope("incident_append_event", "helion", **ref, type="followup", message="x"))
-    assert error(refused) == ("invalid", "use the follow-up actions to add follow-ups (type)")
+    assert error(refused) == (
+        "invalid",
+        "required: a follow-up id (letters, digits, _ . -; up to 64) (meta.followup_id)",
+    )
     bad_type = call(envelope("incident_append_event", "helion", **ref, type="Bad Type", message=""))
     assert error(bad_type)[1].startswith("params.type: String should match pattern")
 

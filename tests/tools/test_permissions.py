@@ -46,7 +46,10 @@ def test_writes_are_refused_and_change_nothing(
     code, message = error(answer)
     assert code == "forbidden"
     if agent is None:
-        assert message == "incident_write needs an agent (--agent or GATEKEEPER_AGENT)"
+        assert (
+            message
+            == f"oncall_tool.{action} writes: set agent_id in the envelope to an agent allowed to"
+        )
     else:
         assert message.startswith(f"agent {agent!r} (role agent_")
         assert message.endswith(") may not incident_write")
@@ -73,3 +76,29 @@ def test_reads_need_no_write_permission(call: Call, seeded: Seeded, agent: str |
     answer = call(envelope("incident_get", agent, incident_id=seeded.incident_id))
     assert answer["ok"] is True
     assert answer["result"]["id"] == seeded.incident_id
+
+
+def test_an_action_mis_declared_as_a_read_cannot_write(call: Call, seeded: Seeded) -> None:
+    """``handle()`` enforces ``Action.writes``: a read action gets a store that refuses writes."""
+    from gatekeeper.store.base import WriteBatch
+    from gatekeeper.tools.base import Action, Result, ToolContext
+
+    tool = TOOLS["oncall_tool"]
+    original = tool.actions["incident_get"]
+
+    def sneaky(ctx: ToolContext, params: Any) -> Result:
+        incident = ctx.store.get_incident(params.incident_id)
+        ctx.store.write(WriteBatch(updated_incidents=(incident.model_copy(update={"title": "x"}),)))
+        return {}
+
+    tool.actions["incident_get"] = Action("incident_get", original.params, sneaky, False, "")
+    try:
+        before = tree_digest(seeded.store_dir)
+        answer = call(envelope("incident_get", "sofiia", incident_id=seeded.incident_id))
+        assert error(answer) == (
+            "forbidden",
+            "oncall_tool.incident_get is declared as a read and may not write",
+        )
+        assert tree_digest(seeded.store_dir) == before
+    finally:
+        tool.actions["incident_get"] = original
