@@ -137,3 +137,21 @@ def test_a_gate_subset_in_a_lenient_env_is_not_partial(
     write_policy(POLICY)
     result = check("--env", "dev", "--service", "x", "--gate", "followup_watch", "--format", "json")
     assert json.loads(result.stdout)["partial"] is False
+
+
+def test_a_break_glass_that_cannot_be_recorded_never_passes(
+    run_cli: CliRun, write_policy: PolicyWriter, tmp_path: Path
+) -> None:
+    policy = write_policy(
+        "version: 1\nenvironments: {prod: {strict: true}}\n"
+        "gates: {freeze: {type: freeze_window, windows: [{name: w, weekly: {days: [sat]}}]}}\n"
+    )
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("x")
+    result = run_cli(
+        "--policy", str(policy), "--store-dir", str(not_a_dir), "--agent", "sofiia",
+        "check", "--env", "prod", "--service", "web", "--no-strict", "--override", "why",
+        "--now", "2026-03-02T12:00:00Z",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.stdout
+    assert result.stderr.startswith("gatekeeper: error: break-glass could not be recorded: ")
