@@ -30,6 +30,7 @@ BUILTIN_GATE_TYPES: dict[str, str] = {
     "followup_watch": "gatekeeper.gates.followup_watch",
     "postmortem_required": "gatekeeper.gates.postmortem_required",
     "freeze_window": "gatekeeper.gates.freeze_window",
+    "registry_sync": "gatekeeper.gates.registry_sync",
 }
 
 
