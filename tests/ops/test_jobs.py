@@ -24,7 +24,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _incident_with_followup(run_cli: CliRun, due: str) -> tuple[str, str]:
     created = run_cli("--agent", "helion", "incident", "create", "--service", "gateway", "--env",
                       "prod", "--severity", "P1", "--title", "5xx", "--started-at",
-                      "2026-02-20T10:00:00Z", "--format", "json", "--now", "2026-02-20T10:00:00Z")  # fmt: skip
+                      "2026-02-20T10:00:00Z", "--format", "json",
+                      "--now", "2026-02-20T10:00:00Z")  # fmt: skip
     incident = json.loads(created.stdout)["id"]
     added = run_cli("--agent", "helion", "incident", "followup", "add", incident, "--title",
                     "Alert on 5xx", "--owner", "ana", "--due", due, "--format", "json",
