@@ -87,3 +87,19 @@ def test_without_the_intelligence_library_a_job_fails_in_one_line(
     assert result.stderr.count("\n") == 1
     listed = json.loads(run_cli("jobs", "list", "--format", "json").stdout)["jobs"]
     assert {j["id"]: j["last_outcome"] for j in listed}[job] == "failed"
+
+
+def test_the_runbooks_start_task_call(run_cli: CliRun, workdir: Path) -> None:
+    _incident_with_followup(run_cli, "2026-02-25")
+    # the runbook's body, with the agent the API key stands for
+    body = {"action": "start_task", "params": {"task_id": "weekly_backlog_generate",
+            "inputs": {"recurrence": False}}}  # fmt: skip
+    envelope = {"tool": "jobs", "agent_id": "sofiia", **body}
+    result = run_cli("tool", "--now", "2026-03-02T06:20:00Z", input=json.dumps(envelope))
+    answer = json.loads(result.stdout)
+    assert answer["ok"] is True, answer
+    assert answer["result"]["job"] == "weekly_backlog_generate"
+    assert answer["result"]["slot"] == "2026-03-02T06:20:00Z"
+    assert (workdir / "ops/backlog/items.jsonl").is_file()
+    refused = run_cli("tool", input=json.dumps({**envelope, "agent_id": "monitor"}))
+    assert json.loads(refused.stdout)["error"]["code"] == "forbidden"
