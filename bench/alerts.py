@@ -33,11 +33,16 @@ def generate(count: int, seed: int = 7, fingerprints: int = 200) -> list[dict[st
     for n in range(count):
         k = rng.randrange(fingerprints)
         minute = n * 60 // max(1, count // 600)
-        alerts.append({
-            "source": "prometheus", "service": SERVICES[k % len(SERVICES)], "env": "prod",
-            "severity": rng.choice(["P2", "P3", "P3", "P4"]), "title": f"alert rule {k} firing",
-            "received_at": _clock(minute),
-        })  # fmt: skip
+        alerts.append(
+            {
+                "source": "prometheus",
+                "service": SERVICES[k % len(SERVICES)],
+                "env": "prod",
+                "severity": rng.choice(["P2", "P3", "P3", "P4"]),
+                "title": f"alert rule {k} firing",
+                "received_at": _clock(minute),
+            }
+        )
     return alerts
 
 
@@ -48,8 +53,14 @@ def _clock(seconds: int) -> str:
 
 def _gatekeeper(args: list[str], env: dict[str, str], stdin: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gatekeeper", *args], input=stdin, text=True,
-                   env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "gatekeeper", *args],
+        input=stdin,
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -71,9 +82,14 @@ def baseline(directory: Path, alerts: list[dict[str, object]]) -> float:
 def run(count: int, backend: str, database_url: str | None) -> dict[str, float]:
     alerts = generate(count)
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "INCIDENT_JSONL_DIR": str(Path(tmp) / "store"), "GATEKEEPER_AGENT": "helion",
-               "GATEKEEPER_POLICY": str(Path(tmp) / "no-policy"), "INCIDENT_BACKEND": backend,
-               "PYTHONPATH": str(REPO)}  # fmt: skip
+        env = {
+            **os.environ,
+            "INCIDENT_JSONL_DIR": str(Path(tmp) / "store"),
+            "GATEKEEPER_AGENT": "helion",
+            "GATEKEEPER_POLICY": str(Path(tmp) / "no-policy"),
+            "INCIDENT_BACKEND": backend,
+            "PYTHONPATH": str(REPO),
+        }
         if backend == "postgres":
             assert database_url, "--database-url (or DATABASE_URL) is needed for postgres"
             env["DATABASE_URL"] = database_url
@@ -95,9 +111,11 @@ def main() -> None:
     args = parser.parse_args()
     for backend in args.backends.split(","):
         figures = run(args.count, backend, args.database_url)
-        print(f"{backend:8} {args.count} alerts: add {figures['add_s']:.2f} s, triage "
-              f"{figures['triage_s']:.2f} s, baseline loop {figures['baseline_s']:.3f} s, "
-              f"triage/baseline {figures['ratio']:.0f}x")  # fmt: skip
+        print(
+            f"{backend:8} {args.count} alerts: add {figures['add_s']:.2f} s, triage "
+            f"{figures['triage_s']:.2f} s, baseline loop {figures['baseline_s']:.3f} s, "
+            f"triage/baseline {figures['ratio']:.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -29,14 +29,34 @@ def _alert(**changes: object) -> str:
 
 
 def _add(run_cli: CliRun, store: Path, *lines: str) -> None:
-    result = run_cli("--store-dir", str(store), "--agent", "helion", "alerts", "add", "--now", NOW,
-                     input="\n".join(lines) + "\n")  # fmt: skip
+    result = run_cli(
+        "--store-dir",
+        str(store),
+        "--agent",
+        "helion",
+        "alerts",
+        "add",
+        "--now",
+        NOW,
+        input="\n".join(lines) + "\n",
+    )
     assert result.exit_code == 0, result.stderr
 
 
 def _triage(run_cli: CliRun, store: Path, *extra: str) -> dict[str, int]:
-    result = run_cli("--store-dir", str(store), "--agent", "helion", "alerts", "triage",
-                     "--format", "json", "--now", NOW, *extra)  # fmt: skip
+    result = run_cli(
+        "--store-dir",
+        str(store),
+        "--agent",
+        "helion",
+        "alerts",
+        "triage",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
@@ -57,13 +77,21 @@ def test_fingerprint_is_a_canonical_list_not_a_concatenation() -> None:
 
 def test_a_bad_line_rejects_the_whole_batch(run_cli: CliRun, store_dir: Path) -> None:
     before = tree_digest(store_dir)
-    result = run_cli("--store-dir", str(store_dir), "--agent", "helion", "alerts", "add",
-                     input=_alert() + "\n" + _alert(severity="P9") + "\n")  # fmt: skip
+    result = run_cli(
+        "--store-dir",
+        str(store_dir),
+        "--agent",
+        "helion",
+        "alerts",
+        "add",
+        input=_alert() + "\n" + _alert(severity="P9") + "\n",
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith("gatekeeper: error: line 2: severity: ")
     assert tree_digest(store_dir) == before
-    refused = run_cli("--store-dir", str(store_dir), "--agent", "monitor", "alerts", "add",
-                      input=_alert())  # fmt: skip
+    refused = run_cli(
+        "--store-dir", str(store_dir), "--agent", "monitor", "alerts", "add", input=_alert()
+    )
     assert refused.exit_code == 1 and "may not incident_write" in refused.stderr
 
 
@@ -71,8 +99,14 @@ def test_dedupe_by_fingerprint_and_every_alert_is_an_event(
     run_cli: CliRun, store_dir: Path
 ) -> None:
     _add(run_cli, store_dir, _alert(), _alert(title="5XX"), _alert(service="billing"))
-    assert _triage(run_cli, store_dir) == {"processed": 3, "created": 2, "updated": 0,
-                                           "escalated": 0, "dry_run": False, "replayed": 0}  # fmt: skip
+    assert _triage(run_cli, store_dir) == {
+        "processed": 3,
+        "created": 2,
+        "updated": 0,
+        "escalated": 0,
+        "dry_run": False,
+        "replayed": 0,
+    }
     incidents = list(JsonlIncidentStore(store_dir).iter_incidents())
     assert sorted(i.service for i in incidents) == ["billing", "gateway"]
     events = _alert_events(store_dir)
@@ -85,8 +119,19 @@ def test_resolved_incidents_are_never_reopened(run_cli: CliRun, store_dir: Path)
     _add(run_cli, store_dir, _alert())
     _triage(run_cli, store_dir)
     (first,) = JsonlIncidentStore(store_dir).iter_incidents()
-    closed = run_cli("--store-dir", str(store_dir), "--agent", "helion", "incident", "update",
-                     first.id, "--status", "resolved", "--now", NOW)  # fmt: skip
+    closed = run_cli(
+        "--store-dir",
+        str(store_dir),
+        "--agent",
+        "helion",
+        "incident",
+        "update",
+        first.id,
+        "--status",
+        "resolved",
+        "--now",
+        NOW,
+    )
     assert closed.exit_code == 0, closed.stderr
     _add(run_cli, store_dir, _alert(received_at="2026-03-02T11:30:00Z"))
     assert _triage(run_cli, store_dir)["created"] == 1
@@ -105,14 +150,38 @@ def test_escalation_thresholds_and_the_ceiling(run_cli: CliRun, tmp_path: Path) 
     )
     times = ["11:00", "11:01", "11:02", "11:03", "11:20", "11:21", "11:22"]
     _add(run_cli, store, *(_alert(received_at=f"2026-03-02T{t}:00Z") for t in times))
-    result = run_cli("--store-dir", str(store), "--policy", str(policy), "--agent", "helion",
-                     "alerts", "triage", "--format", "json", "--now", NOW)  # fmt: skip
+    result = run_cli(
+        "--store-dir",
+        str(store),
+        "--policy",
+        str(policy),
+        "--agent",
+        "helion",
+        "alerts",
+        "triage",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    )
     assert json.loads(result.stdout)["escalated"] == 2  # 3rd alert, then once per window
     (incident,) = JsonlIncidentStore(store).iter_incidents()
     assert incident.severity == "P2"  # P3 -> P2, and never above the ceiling
     _add(run_cli, store, _alert(severity="P0", received_at="2026-03-02T11:40:00Z"))
-    result = run_cli("--store-dir", str(store), "--policy", str(policy), "--agent", "helion",
-                     "alerts", "triage", "--format", "json", "--now", NOW)  # fmt: skip
+    result = run_cli(
+        "--store-dir",
+        str(store),
+        "--policy",
+        str(policy),
+        "--agent",
+        "helion",
+        "alerts",
+        "triage",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    )
     assert json.loads(result.stdout)["escalated"] == 1
     assert JsonlIncidentStore(store).get_incident(incident.id).severity == "P2"
     escalations = [
@@ -135,10 +204,24 @@ def test_dry_run_changes_nothing(run_cli: CliRun, store_dir: Path) -> None:
 def test_ten_thousand_alerts_exactly_once_under_sigkill(run_cli: CliRun, store_dir: Path) -> None:
     alerts = generate(10_000)
     _add(run_cli, store_dir, *(json.dumps(a) for a in alerts))
-    env = {**os.environ, "PYTHONPATH": str(REPO), "GATEKEEPER_AGENT": "helion",
-           "INCIDENT_JSONL_DIR": str(store_dir), "GATEKEEPER_POLICY": str(store_dir / "none")}  # fmt: skip
-    command = [sys.executable, "-m", "gatekeeper", "alerts", "triage", "--batch-size", "500",
-               "--now", NOW]  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "GATEKEEPER_AGENT": "helion",
+        "INCIDENT_JSONL_DIR": str(store_dir),
+        "GATEKEEPER_POLICY": str(store_dir / "none"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gatekeeper",
+        "alerts",
+        "triage",
+        "--batch-size",
+        "500",
+        "--now",
+        NOW,
+    ]
     rng = random.Random(12)
     kills = 0
     for _ in range(6):
