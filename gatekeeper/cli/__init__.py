@@ -34,6 +34,7 @@ COMMANDS = {
     "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
     "serve": "gatekeeper.cli.serve",
+    "retention": "gatekeeper.cli.retention",
     "store": "gatekeeper.cli.store",
     "tool": "gatekeeper.cli.tool",
 }
