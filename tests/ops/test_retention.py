@@ -40,7 +40,8 @@ def _json(run_cli: CliRun, opts: list[str], *args: str) -> dict[str, object]:
 
 def _incident(run_cli: CliRun, opts: list[str], title: str, status: str | None, when: str) -> str:
     created = _json(run_cli, opts, "incident", "create", "--service", "gateway", "--env", "prod",
-                    "--severity", "P2", "--title", title, "--started-at", when, "--now", when)  # fmt: skip
+                    "--severity", "P2", "--title", title, "--started-at", when,
+                    "--now", when)  # fmt: skip
     incident = str(created["id"])
     if status is not None:
         _json(run_cli, opts, "incident", "update", incident, "--status", status, "--now", when)
