@@ -27,12 +27,14 @@ INTERNAL_ERROR_EXIT = 3
 # Each command lives in its own module, imported only when that command runs:
 # `gatekeeper check` in a pipeline must not pay for the incident or store CLIs.
 COMMANDS = {
+    "alerts": "gatekeeper.cli.alerts",
     "check": "gatekeeper.cli.check",
     "incident": "gatekeeper.cli.incident",
     "jobs": "gatekeeper.cli.jobs",
     "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
     "serve": "gatekeeper.cli.serve",
+    "retention": "gatekeeper.cli.retention",
     "store": "gatekeeper.cli.store",
     "tool": "gatekeeper.cli.tool",
 }

@@ -31,6 +31,7 @@ BUILTIN_GATE_TYPES: dict[str, str] = {
     "postmortem_required": "gatekeeper.gates.postmortem_required",
     "freeze_window": "gatekeeper.gates.freeze_window",
     "risk_threshold": "gatekeeper.gates.risk_threshold",
+    "registry_sync": "gatekeeper.gates.registry_sync",
 }
 
 

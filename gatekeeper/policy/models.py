@@ -33,6 +33,7 @@ class PolicyFile(BaseModel):
     """The top level of one policy file; ``gates`` are validated per type afterwards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    triage: dict[str, Any] | None = None  # validated by gatekeeper.ops.alerts.policy
 
     version: Literal[1]
     environments: dict[str, Environment] = Field(default_factory=dict)

@@ -233,6 +233,15 @@ class AutoIncidentStore:
                 self._primary.close()
                 self._primary = None
 
+    def delete_incidents(self, incident_ids: Collection[str]) -> list[str]:
+        """Postgres only: removing from the fallback would be undone by the next replay."""
+        primary = self._current()
+        if primary is None:
+            raise StoreUnavailable(
+                f"postgres unavailable ({self._reason}); retention needs it", where="auto"
+            )
+        return primary.delete_incidents(incident_ids)
+
 
 def _current_of(store: IncidentStore, incident_id: str) -> Incident | None:
     try:

@@ -229,3 +229,10 @@ class IncidentStore(Protocol):
     def compact(self) -> CompactResult: ...
 
     def close(self) -> None: ...
+
+    def delete_incidents(self, incident_ids: Collection[str]) -> list[str]:
+        """Remove these incidents with their events and artifact metadata (retention).
+
+        Each incident goes whole or not at all; returns the ids that were removed.
+        """
+        ...

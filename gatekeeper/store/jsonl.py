@@ -368,6 +368,40 @@ class JsonlIncidentStore:
     def close(self) -> None:
         """Nothing to release: files are opened per call."""
 
+    def delete_incidents(self, incident_ids: Collection[str]) -> list[str]:
+        """Rewrite the three files without these incidents, under the lock (like compact).
+
+        Events and artifacts go first and the incident line last, so a crash part-way
+        leaves the incident in place and a rerun finishes the removal.
+        """
+        wanted = set(incident_ids)
+        if not wanted or not self.directory.is_dir():
+            return []
+        with exclusive_lock(self.directory / LOCK):
+            present = set(self._versions(wanted))
+            for name, key in (
+                (EVENTS, "incident_id"),
+                (ARTIFACTS, "incident_id"),
+                (INCIDENTS, "id"),
+            ):
+                self._rewrite_without(name, key, present)
+            jsonl_index.rebuild(self.directory)
+        return sorted(present)
+
+    def _rewrite_without(self, name: str, key: str, ids: set[str]) -> None:
+        path = self.directory / name
+        if not ids or not path.is_file():
+            return
+        kept = []
+        for line in path.read_bytes().splitlines(keepends=True):
+            try:
+                value = json.loads(line).get(key)
+            except (ValueError, AttributeError):
+                value = None  # damaged lines are kept, never silently dropped
+            if value not in ids:
+                kept.append(line if line.endswith(b"\n") else line + b"\n")
+        atomic_write(path, b"".join(kept))
+
 
 def batch_time(batch: WriteBatch) -> datetime:
     """When the caller made ``batch`` (its earliest timestamp): the store's creation time."""

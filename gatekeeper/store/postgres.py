@@ -359,6 +359,24 @@ class PostgresIncidentStore:
             self._closed = True
             self._conn.close()
 
+    def delete_incidents(self, incident_ids: Collection[str]) -> list[str]:
+        """One transaction per incident: its events, artifact rows, then the incident."""
+        removed = []
+        for incident_id in sorted(set(incident_ids)):
+            with self._translate("delete"), self._conn.transaction():
+                self._conn.execute(
+                    "DELETE FROM incident_events WHERE incident_id = %s", (incident_id,)
+                )
+                self._conn.execute(
+                    "DELETE FROM incident_artifacts WHERE incident_id = %s", (incident_id,)
+                )
+                row = self._conn.execute(
+                    "DELETE FROM incidents WHERE id = %s RETURNING id", (incident_id,)
+                ).fetchone()
+            if row is not None:
+                removed.append(incident_id)
+        return removed
+
 
 def _skipped_id(problem: Problem) -> str:
     """The incident id of a skipped incident row (its events and artifacts are read too)."""
