@@ -27,12 +27,12 @@ from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.incidents import incident_service
 from gatekeeper.models import describe_validation_error
 from gatekeeper.store import IncidentStore
-from gatekeeper.tools import oncall
+from gatekeeper.tools import intelligence, oncall
 from gatekeeper.tools.base import Action, Params, Tool, ToolContext
 
 logger = logging.getLogger("gatekeeper.tools")
 
-TOOLS: Mapping[str, Tool] = {tool.name: tool for tool in (oncall.TOOL,)}
+TOOLS: Mapping[str, Tool] = {tool.name: tool for tool in (oncall.TOOL, intelligence.TOOL)}
 
 Answer = dict[str, Any]
 Request = Mapping[str, Any] | bytes | str
