@@ -29,6 +29,9 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "alerts": "gatekeeper.cli.alerts",
     "check": "gatekeeper.cli.check",
+    "digest": "gatekeeper.cli.intel:digest",
+    "recurrence": "gatekeeper.cli.intel:recurrence",
+    "risk": "gatekeeper.cli.intel:risk",
     "incident": "gatekeeper.cli.incident",
     "jobs": "gatekeeper.cli.jobs",
     "keys": "gatekeeper.cli.keys",
@@ -50,7 +53,8 @@ class LazyGroup(click.Group):
         module_name = COMMANDS.get(cmd_name)
         if module_name is None:
             return None
-        command = importlib.import_module(module_name).command
+        module_name, _, attribute = module_name.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute or "command")
         assert isinstance(command, click.Command)
         return command
 

@@ -29,12 +29,14 @@ from gatekeeper.models import describe_validation_error
 from gatekeeper.rbac import Rbac
 from gatekeeper.store import IncidentStore
 from gatekeeper.store.readonly import read_only
-from gatekeeper.tools import jobs, oncall
+from gatekeeper.tools import intelligence, jobs, oncall
 from gatekeeper.tools.base import Action, Params, Tool, ToolContext
 
 logger = logging.getLogger("gatekeeper.tools")
 
-TOOLS: Mapping[str, Tool] = {tool.name: tool for tool in (oncall.TOOL, jobs.TOOL)}
+TOOLS: Mapping[str, Tool] = {
+    tool.name: tool for tool in (oncall.TOOL, intelligence.TOOL, jobs.TOOL)
+}
 
 Answer = dict[str, Any]
 Request = Mapping[str, Any] | bytes | str

@@ -1,0 +1,70 @@
+"""``incident_intelligence_tool``: the weekly digest, recurrence and risk for agents.
+
+Reads need no agent; ``weekly_digest`` with ``save_artifacts`` writes the
+digest files and needs a CTO or on-call agent (``digest_write``), like
+``gatekeeper digest weekly --save``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from gatekeeper.intelligence.digest import DIGEST_DIR, save_digest, weekly_digest
+from gatekeeper.intelligence.policy_settings import risk_settings
+from gatekeeper.intelligence.recurrence import DEFAULT_WINDOW_DAYS, find_recurrence
+from gatekeeper.intelligence.risk import compute_risk
+from gatekeeper.intelligence.weeks import last_complete_week, parse_week
+from gatekeeper.models import ServiceName
+from gatekeeper.tools.base import Params, Result, Tool, ToolContext
+
+TOOL = Tool(
+    "incident_intelligence_tool", "Weekly digest, recurrence and risk of the incident record."
+)
+
+
+class DigestParams(Params):
+    week: str | None = None
+    save_artifacts: bool = False
+
+
+@TOOL.action("weekly_digest", DigestParams, writes=False)
+def digest(ctx: ToolContext, params: DigestParams) -> Result:
+    """The weekly digest (default: the last complete week); optionally saved."""
+    if params.save_artifacts:
+        ctx.incidents.rbac.require(ctx.incidents.agent, "digest_write")
+    week = parse_week(params.week) if params.week else last_complete_week(ctx.now)
+    result = weekly_digest(ctx.store, week, now=ctx.now)
+    data = result.to_json()
+    if params.save_artifacts:
+        paths = save_digest(result, Path(DIGEST_DIR))
+        return {**data, "saved": [str(p) for p in paths]}
+    return data
+
+
+class RecurrenceParams(Params):
+    window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=1, le=3650)
+    service: ServiceName | None = None
+
+
+@TOOL.action("recurrence", RecurrenceParams, writes=False)
+def recurrence(ctx: ToolContext, params: RecurrenceParams) -> Result:
+    """Incidents grouped by signature over ``window_days``."""
+    return find_recurrence(
+        ctx.store, now=ctx.now, window_days=params.window_days, service=params.service
+    ).to_json()
+
+
+class RiskParams(Params):
+    service: ServiceName | None = None
+    env: ServiceName | None = None
+
+
+@TOOL.action("risk", RiskParams, writes=False)
+def risk(ctx: ToolContext, params: RiskParams) -> Result:
+    """Risk 0-100 per service and environment, with its parts."""
+    settings = risk_settings(ctx.settings.policy)
+    return compute_risk(
+        ctx.store, settings, now=ctx.now, service=params.service, env=params.env
+    ).to_json()
