@@ -20,7 +20,8 @@ CREATE = {"service": "gateway", "env": "prod", "severity": "P1", "title": "Gatew
     [
         (
             {"tool": "nope", "action": "x"},
-            "tool: unknown tool 'nope' (expected one of: incident_intelligence_tool, jobs, oncall_tool)",
+            "tool: unknown tool 'nope' "
+            "(expected one of: incident_intelligence_tool, jobs, oncall_tool)",
         ),
         (
             {"tool": "oncall_tool", "action": "incident_delete"},
