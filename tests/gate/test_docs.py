@@ -24,7 +24,7 @@ from gatekeeper.reports.json import report_to_dict
 from tests.conftest import NOW, CliRun
 from tests.gate.conftest import REPO
 from tests.gate.test_golden import _report
-from tests.gate.test_pipeline import actionlint
+from tests.pipeline.test_action import actionlint
 
 DOC = REPO / "docs" / "policies.md"
 FENCE = re.compile(r"^```(\S+)(?: (\S+))?\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -53,7 +53,9 @@ def serve(tmp: Path, *extra_args: str, workers: int = 1, env: dict[str, str] | N
     keys = make_keys(keys_file)
     args = ["--store-dir", str(store_dir), "--policy", str(REPO / "policies")]
     args += ["--keys-file", str(keys_file), "--now", NOW_TEXT, *extra_args]
-    server = LiveServer(args, workers=workers, env=env or {}, log=tmp / "server.log", cwd=tmp)
+    # As `gatekeeper serve` run from the repository root: the shipped job registry.
+    env = {"GATEKEEPER_REGISTRY": str(REPO / "ops" / "task_registry.yml"), **(env or {})}
+    server = LiveServer(args, workers=workers, env=env, log=tmp / "server.log", cwd=tmp)
     server.start()
     return Served(server, keys, keys_file, store_dir)
 
