@@ -17,6 +17,7 @@ from gatekeeper import __version__
 from gatekeeper.config import Settings
 from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
+from gatekeeper.engine.provenance import store_location
 from gatekeeper.errors import ConfigError, GatekeeperError, InvalidInput
 from gatekeeper.reports import render
 from gatekeeper.server.errors import HttpError, log_error
@@ -139,14 +140,20 @@ async def check(state: ServerState, request: Request) -> Response:
     if not services:
         raise InvalidInput("service: at least one service query parameter is needed")
 
+    settings = state.settings
+
     def run() -> str:
         with _lazy_store(state.pool) as opener:
             request_ = CheckRequest(
                 env=envs[0],
                 services=services,
-                now=state.settings.current_time(),
+                now=settings.current_time(),
                 gates=tuple(query.getlist("gate")),
                 agent=key.agent,
+                # The report names its store even when no gate read it, as the CLI's does.
+                backend=settings.backend,
+                location=store_location(settings.backend, settings.store_dir, settings.database_url),
+                now_from_option=settings.now is not None,
             )
             return render(run_check(state.settings.policy, request_, opener), "json")
 

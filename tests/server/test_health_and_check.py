@@ -81,8 +81,14 @@ def test_check_answers_the_json_report_with_200_whatever_the_decision(served: Se
         capture_output=True, text=True,
     )  # fmt: skip
     expected = json.loads(cli.stdout)
-    for key in ("decision", "exit_code", "env", "strict", "evaluated_at"):
-        assert report[key] == expected[key]
+    for key in ("decision", "exit_code", "env", "strict", "evaluated_at", "store"):
+        assert report[key] == expected[key], key
+    assert report["store"]["backend"] == "jsonl"
+    assert report["store"]["location"] == expected["store"]["location"] != ""
+    freeze_only = httpx.get(  # no gate reads the store: the report still names it
+        url, params={"env": "prod", "service": "loud", "gate": "release_freeze"}, headers=headers
+    ).json()
+    assert freeze_only["store"]["backend"] == "jsonl"
     one_gate = httpx.get(
         url, params={"env": "prod", "service": "loud", "gate": "followup_watch"}, headers=headers
     )
