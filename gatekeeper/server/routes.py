@@ -152,7 +152,9 @@ async def check(state: ServerState, request: Request) -> Response:
                 agent=key.agent,
                 # The report names its store even when no gate read it, as the CLI's does.
                 backend=settings.backend,
-                location=store_location(settings.backend, settings.store_dir, settings.database_url),
+                location=store_location(
+                    settings.backend, settings.store_dir, settings.database_url
+                ),
                 now_from_option=settings.now is not None,
             )
             return render(run_check(state.settings.policy, request_, opener), "json")
