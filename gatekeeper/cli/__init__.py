@@ -29,6 +29,7 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "alerts": "gatekeeper.cli.alerts",
     "check": "gatekeeper.cli.check",
+    "correlate": "gatekeeper.cli.intel:correlate",
     "digest": "gatekeeper.cli.intel:digest",
     "recurrence": "gatekeeper.cli.intel:recurrence",
     "risk": "gatekeeper.cli.intel:risk",
