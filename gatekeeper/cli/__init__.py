@@ -37,6 +37,7 @@ COMMANDS = {
     "jobs": "gatekeeper.cli.jobs",
     "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
+    "postmortem": "gatekeeper.cli.intel:postmortem",
     "serve": "gatekeeper.cli.serve",
     "retention": "gatekeeper.cli.retention",
     "store": "gatekeeper.cli.store",

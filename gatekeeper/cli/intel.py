@@ -15,6 +15,7 @@ from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.intelligence import correlate as correlate_module
 from gatekeeper.intelligence import digest as digest_module
+from gatekeeper.intelligence import postmortem as postmortem_module
 from gatekeeper.intelligence.policy_settings import correlation_settings, risk_settings
 from gatekeeper.intelligence.recurrence import DEFAULT_WINDOW_DAYS, find_recurrence
 from gatekeeper.intelligence.risk import compute_risk, render_text
@@ -164,3 +165,32 @@ def correlate(
         echo_json(data)
     else:
         click.echo(correlate_module.render_text(data), nl=False)
+
+
+@click.command("postmortem")
+@click.argument("incident_id")
+@click.option("--save", is_flag=True, help="Attach it as postmortem_draft.md (writer).")
+@format_option("text", "json")
+@now_option
+@pass_app
+def postmortem(app: App, incident_id: str, save: bool, output_format: str) -> None:
+    """A Markdown postmortem draft of INCIDENT_ID: the record filled in, prompts for the rest.
+
+    The saved draft never satisfies the postmortem_required gate: review it and
+    attach the result as postmortem.md.
+
+    Example: gatekeeper --agent helion postmortem inc_20260218_1430_abc123 --save
+    """
+    data = postmortem_module.run(
+        app.incidents(),
+        incident_id,
+        correlation_settings(app.settings.policy),
+        now=app.now,
+        save=save,
+    )
+    if save:
+        click.echo(f"attached {postmortem_module.DRAFT_NAME} to {data['incident_id']}", err=True)
+    if output_format == "json":
+        echo_json(data)
+    else:
+        click.echo(data["markdown"], nl=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 
 from gatekeeper.intelligence import correlate as correlate_module
+from gatekeeper.intelligence import postmortem as postmortem_module
 from gatekeeper.intelligence.digest import DIGEST_DIR, save_digest, weekly_digest
 from gatekeeper.intelligence.policy_settings import correlation_settings, risk_settings
 from gatekeeper.intelligence.recurrence import DEFAULT_WINDOW_DAYS, find_recurrence
@@ -92,4 +93,21 @@ def correlate(ctx: ToolContext, params: CorrelateParams) -> Result:
         window_days=params.window_days,
         limit=params.limit,
         note=params.append_note,
+    )
+
+
+class PostmortemParams(Params):
+    incident_id: IncidentId
+    save: bool = False
+
+
+@TOOL.action("postmortem_draft", PostmortemParams, writes=False, writes_when=lambda p: p.save)
+def postmortem_draft(ctx: ToolContext, params: PostmortemParams) -> Result:
+    """A Markdown postmortem draft; ``save`` attaches it as ``postmortem_draft.md``."""
+    return postmortem_module.run(
+        ctx.incidents,
+        params.incident_id,
+        correlation_settings(ctx.settings.policy),
+        now=ctx.now,
+        save=params.save,
     )
