@@ -346,6 +346,9 @@ def _check_incident_id(incident_id: str) -> str:
     return incident_id
 
 
+check_incident_id = _check_incident_id  # public: the intelligence commands check ids alike
+
+
 def _refuse_unknown(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(params) - set(allowed))
     if unknown:

@@ -29,6 +29,7 @@ INTERNAL_ERROR_EXIT = 3
 COMMANDS = {
     "alerts": "gatekeeper.cli.alerts",
     "check": "gatekeeper.cli.check",
+    "correlate": "gatekeeper.cli.intel:correlate",
     "digest": "gatekeeper.cli.intel:digest",
     "recurrence": "gatekeeper.cli.intel:recurrence",
     "risk": "gatekeeper.cli.intel:risk",
@@ -36,6 +37,7 @@ COMMANDS = {
     "jobs": "gatekeeper.cli.jobs",
     "keys": "gatekeeper.cli.keys",
     "policy": "gatekeeper.cli.policy",
+    "postmortem": "gatekeeper.cli.intel:postmortem",
     "serve": "gatekeeper.cli.serve",
     "retention": "gatekeeper.cli.retention",
     "store": "gatekeeper.cli.store",

@@ -1,4 +1,4 @@
-"""``digest weekly``, ``recurrence`` and ``risk``: the incident intelligence commands.
+"""``digest weekly``, ``correlate``, ``recurrence``, ``risk``, ``postmortem``: intelligence.
 
 Each parses its options, calls one function of :mod:`gatekeeper.intelligence`
 and renders the result (``--format text|json``; the digest also ``markdown``).
@@ -13,8 +13,10 @@ import click
 
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
 from gatekeeper.errors import ConfigError, InvalidInput
+from gatekeeper.intelligence import correlate as correlate_module
 from gatekeeper.intelligence import digest as digest_module
-from gatekeeper.intelligence.policy_settings import risk_settings
+from gatekeeper.intelligence import postmortem as postmortem_module
+from gatekeeper.intelligence.policy_settings import correlation_settings, risk_settings
 from gatekeeper.intelligence.recurrence import DEFAULT_WINDOW_DAYS, find_recurrence
 from gatekeeper.intelligence.risk import compute_risk, render_text
 from gatekeeper.intelligence.weeks import IsoWeek, last_complete_week, parse_week
@@ -118,3 +120,77 @@ def risk(app: App, service: str | None, env: str | None, output_format: str) -> 
         click.echo(render_markdown(report), nl=False)
     else:
         click.echo(render_text(report), nl=False)
+
+
+@click.command("correlate")
+@click.argument("incident_id")
+@click.option(
+    "--append-note", is_flag=True, help="Record the result as a correlation event (writer)."
+)
+@click.option(
+    "--window-days",
+    type=click.IntRange(1, correlate_module.MAX_WINDOW_DAYS),
+    help="Candidates started this many days around it [default: the policy's, 7].",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, correlate_module.MAX_LIMIT),
+    help="At most this many related incidents [default: the policy's, 10].",
+)
+@format_option("text", "json")
+@now_option
+@pass_app
+def correlate(
+    app: App,
+    incident_id: str,
+    append_note: bool,
+    window_days: int | None,
+    limit: int | None,
+    output_format: str,
+) -> None:
+    """Incidents related to INCIDENT_ID, each with a 0-1 score and its reasons.
+
+    Example: gatekeeper --agent helion correlate inc_20260218_1430_abc123 --append-note
+    """
+    data = correlate_module.run(
+        app.incidents(),
+        incident_id,
+        correlation_settings(app.settings.policy),
+        now=app.now,
+        window_days=window_days,
+        limit=limit,
+        note=append_note,
+    )
+    if output_format == "json":
+        echo_json(data)
+    else:
+        click.echo(correlate_module.render_text(data), nl=False)
+
+
+@click.command("postmortem")
+@click.argument("incident_id")
+@click.option("--save", is_flag=True, help="Attach it as postmortem_draft.md (writer).")
+@format_option("text", "json")
+@now_option
+@pass_app
+def postmortem(app: App, incident_id: str, save: bool, output_format: str) -> None:
+    """A Markdown postmortem draft of INCIDENT_ID: the record filled in, prompts for the rest.
+
+    The saved draft never satisfies the postmortem_required gate: review it and
+    attach the result as postmortem.md.
+
+    Example: gatekeeper --agent helion postmortem inc_20260218_1430_abc123 --save
+    """
+    data = postmortem_module.run(
+        app.incidents(),
+        incident_id,
+        correlation_settings(app.settings.policy),
+        now=app.now,
+        save=save,
+    )
+    if save:
+        click.echo(f"attached {postmortem_module.DRAFT_NAME} to {data['incident_id']}", err=True)
+    if output_format == "json":
+        echo_json(data)
+    else:
+        click.echo(data["markdown"], nl=False)

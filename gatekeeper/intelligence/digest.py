@@ -70,8 +70,9 @@ def _durations(store: IncidentStore, opened: list[Incident]) -> dict[str, Any]:
     values: dict[str, list[float]] = {"mtta": [], "mttm": [], "mttr": []}
     missing = {"mtta": 0, "mttm": 0, "mttr": 0}
     errors: list[dict[str, Any]] = []
+    timelines = store.events_of([i.id for i in opened])
     for incident in sorted(opened, key=lambda i: (i.started_at, i.id)):
-        times = response_times(incident, store.events(incident.id))
+        times = response_times(incident, timelines.get(incident.id, []))
         for key, moment in (
             ("mtta", times.acked_at),
             ("mttm", times.mitigated_at),

@@ -10,7 +10,7 @@ them), ``occasional`` in between.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,6 +122,7 @@ def group_incidents(
     """Groups of at least ``min_count`` incidents sharing a signature, biggest first."""
     by_signature: dict[str, list[Incident]] = {}
     per_service: dict[str, int] = {}
+    of_incident = followups_by_incident(followups)
     for incident in sorted(incidents, key=lambda i: (i.started_at, i.id)):
         by_signature.setdefault(signature(incident.service, incident.title), []).append(incident)
         per_service[incident.service] = per_service.get(incident.service, 0) + 1
@@ -130,7 +131,7 @@ def group_incidents(
             signature=sig,
             service=members[0].service,
             incidents=tuple(members),
-            undone_followups=undone_followups(members, followups),
+            undone_followups=undone_followups(members, of_incident),
             share=len(members) / per_service[members[0].service],
             recurring_count=recurring_count,
         )
@@ -140,13 +141,17 @@ def group_incidents(
     return sorted(groups, key=lambda g: (-g.count, g.signature))
 
 
-def undone_followups(
-    members: Sequence[Incident], followups: Sequence[FollowUp]
-) -> tuple[UndoneFollowup, ...]:
-    """Follow-ups of earlier members still not done when a later member started."""
+def followups_by_incident(followups: Sequence[FollowUp]) -> dict[str, list[FollowUp]]:
     of_incident: dict[str, list[FollowUp]] = {}
     for followup in followups:
         of_incident.setdefault(followup.incident_id, []).append(followup)
+    return of_incident
+
+
+def undone_followups(
+    members: Sequence[Incident], of_incident: Mapping[str, Sequence[FollowUp]]
+) -> tuple[UndoneFollowup, ...]:
+    """Follow-ups of earlier members still not done when a later member started."""
     found: dict[str, UndoneFollowup] = {}
     for index, later in enumerate(members):
         for earlier in members[:index]:

@@ -170,6 +170,9 @@ class AutoIncidentStore:
     def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
         return self._read(lambda store: store.last_event_times(incident_ids))
 
+    def events_of(self, incident_ids: Collection[str]) -> dict[str, list[Event]]:
+        return self._read(lambda store: store.events_of(incident_ids))
+
     def artifacts(self, incident_id: str) -> list[Artifact]:
         return self._read(lambda store: store.artifacts(incident_id))
 

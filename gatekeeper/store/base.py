@@ -204,6 +204,10 @@ class IncidentStore(Protocol):
         """The latest event ``ts`` of each incident that has events, read in one pass."""
         ...
 
+    def events_of(self, incident_ids: Collection[str]) -> dict[str, list[Event]]:
+        """The timelines of these incidents (those with events), each in time order, one pass."""
+        ...
+
     def gate_records(
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:

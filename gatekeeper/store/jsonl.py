@@ -255,6 +255,24 @@ class JsonlIncidentStore:
                     latest[event.incident_id] = event.ts if known is None else max(known, event.ts)
         return latest
 
+    def events_of(self, incident_ids: Collection[str]) -> dict[str, list[Event]]:
+        """One pass over ``events.jsonl``, like :meth:`last_event_times`."""
+        wanted = {incident_id.encode() for incident_id in incident_ids}
+        found: dict[str, list[Event]] = {}
+        with self._reader.scan(EVENTS) as lines:
+            if lines is None:
+                return found
+            for offset, line in lines.lines():
+                incident_id = field_value(line, b'"incident_id"')
+                if incident_id is not None and incident_id not in wanted:
+                    continue
+                event = self._reader.parse(lines, offset, line, Event)
+                if event is not None and event.incident_id in incident_ids:
+                    found.setdefault(event.incident_id, []).append(event)
+        for events in found.values():
+            events.sort(key=lambda e: (e.ts, e.recorded_at, e.id))
+        return found
+
     def artifacts(self, incident_id: str) -> list[Artifact]:
         latest: dict[str, Artifact] = {}
         needles = [quoted(incident_id)]

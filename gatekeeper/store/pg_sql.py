@@ -81,6 +81,9 @@ UPSERT_ARTIFACT: LiteralString = (
 SELECT_EVENTS_OF: LiteralString = (
     SELECT_EVENT + " WHERE incident_id = %s ORDER BY ts, recorded_at, id"
 )
+SELECT_EVENTS_OF_MANY: LiteralString = (
+    SELECT_EVENT + " WHERE incident_id = ANY(%s) ORDER BY incident_id, ts, recorded_at, id"
+)
 SELECT_LAST_EVENT_TIMES: LiteralString = (
     "SELECT incident_id, max(ts) AS ts FROM incident_events"
     " WHERE incident_id = ANY(%s) GROUP BY incident_id"

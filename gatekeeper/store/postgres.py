@@ -258,6 +258,12 @@ class PostgresIncidentStore:
             rows = self._conn.execute(q.SELECT_LAST_EVENT_TIMES, (list(incident_ids),))
             return {row["incident_id"]: row["ts"] for row in rows}
 
+    def events_of(self, incident_ids: Collection[str]) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = {}
+        for event in self._fetch(Event, q.SELECT_EVENTS_OF_MANY, (list(incident_ids),)):
+            found.setdefault(event.incident_id, []).append(event)
+        return found
+
     def artifacts(self, incident_id: str) -> list[Artifact]:
         return self._fetch(Artifact, q.SELECT_ARTIFACTS_OF, ([incident_id],))
 

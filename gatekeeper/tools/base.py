@@ -43,13 +43,22 @@ class ToolContext:
 
 @dataclass(frozen=True)
 class Action(Generic[P]):
-    """One action of a tool; ``writes`` marks actions that need write permission."""
+    """One action of a tool; ``writes`` marks actions that need write permission.
+
+    ``writes_when`` marks a read that writes when its params ask it to (a
+    correlation note, a saved draft): such a call is checked and run as a write.
+    """
 
     name: str
     params: type[P]
     run: Handler[P]
     writes: bool
     summary: str
+    writes_when: Callable[[P], bool] | None = None
+
+    def writes_for(self, params: P) -> bool:
+        """Whether a call with ``params`` writes to the store."""
+        return self.writes or (self.writes_when is not None and self.writes_when(params))
 
 
 @dataclass
@@ -61,13 +70,18 @@ class Tool:
     actions: dict[str, Action[Any]] = field(default_factory=dict)
 
     def action(
-        self, name: str, params: type[P], *, writes: bool
+        self,
+        name: str,
+        params: type[P],
+        *,
+        writes: bool,
+        writes_when: Callable[[P], bool] | None = None,
     ) -> Callable[[Handler[P]], Handler[P]]:
         """Register the decorated function as action ``name`` taking ``params``."""
 
         def register(run: Handler[P]) -> Handler[P]:
             summary = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
-            self.actions[name] = Action(name, params, run, writes, summary)
+            self.actions[name] = Action(name, params, run, writes, summary, writes_when)
             return run
 
         return register

@@ -62,8 +62,9 @@ def handle(
     """Validate ``request``, run its action as its ``agent_id`` and return the answer.
 
     ``agent`` (``gatekeeper tool --agent``) stands in for a missing ``agent_id``.
-    An action declared ``writes``
-    runs only for an agent whose role may write, checked here before it runs.
+    An action declared ``writes`` (or whose params ask it to write, see
+    :attr:`Action.writes_when`) runs only for an agent whose role may write,
+    checked here before it runs.
     Never raises for a bad request or a failed action: the answer says what went wrong.
     """
     label = "request"
@@ -72,10 +73,11 @@ def handle(
         label = f"{envelope.tool}.{envelope.action}"
         action, params = resolve(envelope)
         acting = _acting_agent(envelope, agent)
-        if not action.writes:
+        writes = action.writes_for(params)
+        if not writes:
             store = read_only(store, label)
         service = incident_service(store, settings, agent=acting)
-        if action.writes:
+        if writes:
             _require_write(service.rbac, acting, label)
         context = ToolContext(store=store, incidents=service, settings=settings, now=now)
         result = action.run(context, params)

@@ -23,8 +23,13 @@ from tests.server.examples import (
 
 WRITERS = {"sofiia", "helion"}
 # Actions that read unless their params ask them to save, as their documented
-# examples do (the runbook's weekly digest with save_artifacts).
-SAVES_IN_ITS_EXAMPLE = {("incident_intelligence_tool", "weekly_digest")}
+# examples do (the runbook's weekly digest with save_artifacts, its correlation
+# with append_note, a postmortem draft with save).
+SAVES_IN_ITS_EXAMPLE = {
+    ("incident_intelligence_tool", "weekly_digest"),
+    ("incident_intelligence_tool", "correlate"),
+    ("incident_intelligence_tool", "postmortem_draft"),
+}
 EXAMPLES = {(e.tool, e.action): e for e in curl_examples() if e.tool is not None}
 
 
