@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -24,7 +23,7 @@ HEADER = """\
 def _applies(requirement: Requirement, extra: str) -> bool:
     if requirement.marker is None:
         return True
-    return requirement.marker.evaluate({**default_environment(), "extra": extra})
+    return requirement.marker.evaluate({"extra": extra})  # over the running environment
 
 
 def runtime_pins(distribution: str = DISTRIBUTION) -> dict[str, str]:

@@ -39,7 +39,9 @@ REASON = "hotfix for the card outage; PAY-913"
 
 
 def block(kind: str) -> str:
-    found = [b for lang, tag, b in FENCE.findall(DOC.read_text()) if f"{lang} {tag}" == kind]
+    found: list[str] = [
+        body for lang, tag, body in FENCE.findall(DOC.read_text()) if f"{lang} {tag}" == kind
+    ]
     assert len(found) == 1, kind
     return found[0]
 
@@ -145,15 +147,7 @@ def _gitlab_gate(project: Project, **variables: str) -> subprocess.CompletedProc
         if name not in variables:  # a variable given to the run wins over the YAML's
             env[name] = re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), ""), str(value))
     env.update(INCIDENT_BACKEND="jsonl", DATABASE_URL="")  # see the module docstring
-    return subprocess.run(
-        ["bash", "-e", "-c", "\n".join(script)],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return project.run("\n".join(script), **env)
 
 
 def test_the_gitlab_pipeline_publishes_junit_and_deploys_only_after_the_gate() -> None:
