@@ -10,6 +10,11 @@ python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
+# The distribution was called `gatekeeper` before it became `release-gatekeeper`: an
+# older .venv's editable install of that name would shadow this checkout's package.
+if .venv/bin/python -m pip show --quiet gatekeeper >/dev/null 2>&1; then
+    .venv/bin/python -m pip uninstall --quiet --yes gatekeeper
+fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
 bash scripts/ensure-postgres.sh

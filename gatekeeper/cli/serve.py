@@ -11,7 +11,7 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError
 from gatekeeper.timeutil import format_timestamp
 
-INSTALL_HINT = "pip install 'gatekeeper[server]'"
+INSTALL_HINT = "pip install 'release-gatekeeper[server]'"
 
 
 def server_environment(settings: Settings) -> dict[str, str]:

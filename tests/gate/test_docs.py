@@ -153,7 +153,7 @@ def test_github_recipe_passes_actionlint(tmp_path: Path, text: str) -> None:
 def test_gitlab_recipe_publishes_junit(text: str) -> None:
     (job,) = yaml.safe_load(text).values()
     assert job["artifacts"]["reports"]["junit"] == "gatekeeper-junit.xml"
-    (command,) = [line for line in job["script"] if "gatekeeper" in line]
+    (command,) = [line for line in job["script"] if line.startswith("gatekeeper ")]
     assert "--junit gatekeeper-junit.xml" in command
 
 

@@ -150,5 +150,5 @@ def test_serve_without_the_extra_says_what_to_install() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2
-    assert "pip install 'gatekeeper[server]'" in done.stderr
+    assert "pip install 'release-gatekeeper[server]'" in done.stderr
     assert "Traceback" not in done.stderr
