@@ -110,12 +110,10 @@ def append_log(store: IncidentStore, entry: dict[str, Any]) -> str:
 
 def _append_jsonl(store: Any, entry: dict[str, Any]) -> str:
     from gatekeeper.store.fileio import append_lines, ensure_directory
-    from gatekeeper.store.jsonl import LOCK
-    from gatekeeper.store.locking import exclusive_lock
 
     ensure_directory(store.directory)
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-    with exclusive_lock(store.directory / LOCK):
+    with store.locked():
         append_lines(store.directory / LOG_FILE, line.encode("utf-8"))
     return f"gate_overrides log {store.directory / LOG_FILE}"
 

@@ -20,6 +20,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from gatekeeper.artifacts import published_on_success
 from gatekeeper.config import Settings
 from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
@@ -134,7 +135,12 @@ class PostgresIncidentStore:
         """Write ``batch`` in one transaction (see :meth:`IncidentStore.write`)."""
         if batch.is_empty():
             return
-        with self._translate("write"), self._conn.transaction(), self._conn.cursor() as cur:
+        with (
+            published_on_success(batch.files),
+            self._translate("write"),
+            self._conn.transaction(),
+            self._conn.cursor() as cur,
+        ):
             self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
             self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
             events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
