@@ -91,7 +91,7 @@ class JsonlReader:
             raise StoreUnavailable(f"cannot read: {exc.strerror}", where=str(path)) from exc
         with handle:
             bounds = jsonl_batch.visible_sizes(self.directory)
-            lines = LineFile(path, handle, None if bounds is None else bounds.get(name, 0))
+            lines = LineFile(path, handle, None if bounds is None else bounds.get(name))
             yield lines
             if lines.tail_at is not None:
                 self._judge_tail(lines, lines.tail_at, handle.fileno(), MODELS.get(name))
