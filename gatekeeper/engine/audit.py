@@ -21,7 +21,7 @@ from gatekeeper.models import Event, new_event_id
 from gatekeeper.store.base import IncidentStore, WriteBatch
 from gatekeeper.timeutil import format_timestamp
 
-LOG_FILE = "gate_overrides.jsonl"
+LOG_FILE = "gate_overrides.jsonl"  # gatekeeper.store.overrides reads it back
 _INSERT = (
     "INSERT INTO gate_overrides (id, ts, env, services, agent, reason, no_strict, gates, entry)"
     " VALUES (%(id)s, %(ts)s, %(env)s, %(services)s, %(agent)s, %(reason)s, %(no_strict)s,"

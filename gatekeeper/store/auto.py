@@ -36,7 +36,7 @@ from gatekeeper.store.base import (
 )
 from gatekeeper.store.journal import ReplayJournal
 from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
-from gatekeeper.store.pg_connection import PostgresTarget, PostgresUnreachable
+from gatekeeper.store.pg_connection import PostgresNoAnswer, PostgresTarget, PostgresUnreachable
 
 T = TypeVar("T")
 
@@ -150,6 +150,8 @@ class AutoIncidentStore:
         A connection lost during the write leaves it unknown whether the COMMIT
         landed, so the batch is sent once more with upsert (what landed is
         skipped, a patch re-applies field-wise: idempotent) before falling back.
+        A server that does not answer at all is not tried twice: its deadline
+        already passed once.
         """
         if batch.is_empty():
             return
@@ -162,6 +164,8 @@ class AutoIncidentStore:
             except PostgresUnreachable as exc:
                 lost = exc
             try:
+                if isinstance(lost, PostgresNoAnswer):
+                    raise lost
                 primary.write(batch, upsert=True)  # on a new connection
                 return
             except PostgresUnreachable as exc:

@@ -33,6 +33,7 @@ from gatekeeper.store.jsonl_scan import (
     prefilter,
     quoted,
 )
+from gatekeeper.store.overrides import LOG_FILE, GateOverride
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
@@ -42,7 +43,12 @@ EVENTS = "events.jsonl"
 ARTIFACTS = "artifacts.jsonl"
 TORN = "torn write: no newline at end"
 UNTERMINATED = "no newline at end (the record is served; the next write adds the newline)"
-MODELS: dict[str, type[Record]] = {INCIDENTS: Incident, EVENTS: Event, ARTIFACTS: Artifact}
+MODELS: dict[str, type[Record]] = {
+    INCIDENTS: Incident,
+    EVENTS: Event,
+    ARTIFACTS: Artifact,
+    LOG_FILE: GateOverride,
+}
 
 
 class JsonlReader:

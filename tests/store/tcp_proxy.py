@@ -94,16 +94,20 @@ class TcpProxy:
                     self.cuts += 1
                     self.sent_before_cut = sent
                     break
-                tail = data[-256:]
-                sink.sendall(data)
-                sent += len(data)
                 after = self._after
                 if inspect and after is not None and after in data:
-                    self._after = None  # one connection only: the server got it, the answer is lost
+                    # The client goes first, so no answer can reach it; the server
+                    # still gets every byte, and its side is closed once it answers.
+                    self._after = None  # one connection only
                     self.cuts += 1
                     if self._down_after:
                         self._down = True  # and refuse new connections until restore()
-                    break
+                    _close(source)
+                    sink.sendall(data)
+                    return
+                tail = data[-256:]
+                sink.sendall(data)
+                sent += len(data)
         except OSError:
             pass
         finally:
