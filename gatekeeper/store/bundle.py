@@ -300,6 +300,8 @@ def read_bundle(path: Path) -> Bundle:
                     describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
                 )
                 raise InvalidInput(reason, where=where) from None
+            except Exception as exc:  # RecursionError, OverflowError…: still this one line
+                raise InvalidInput(f"not decodable: {type(exc).__name__}", where=where) from None
     if not header_seen:
         raise InvalidInput("empty file: not a gatekeeper bundle", where=f"{path}:1")
     return bundle
