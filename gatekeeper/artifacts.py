@@ -1,7 +1,12 @@
 """Artifact files: validated names and contents, written atomically (SPEC §3).
 
 An artifact lives at ``<artifacts_dir>/<incident_id>/<name>``. Every check runs
-before anything touches the disk, so a refusal writes nothing.
+before anything touches the disk, so a refusal writes nothing. The bytes travel
+with the batch that records their metadata (:class:`ArtifactFile`): the store
+stages them in a temporary file and renames it into place when the batch
+commits. An ``<incident_id>`` folder that is a symlink is refused, and files
+are created and renamed relative to the folder opened without following links,
+so nothing is ever written outside the artifacts directory.
 """
 
 from __future__ import annotations
@@ -9,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import cast
@@ -85,6 +92,7 @@ def staged_artifact_file(artifacts_dir: Path, artifact: Artifact, content: bytes
     is removed and any earlier version of the artifact stays as it was.
     """
     target = artifact_path(artifacts_dir, artifact.incident_id, artifact.name)
+    check_folder(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +109,122 @@ def staged_artifact_file(artifacts_dir: Path, artifact: Artifact, content: bytes
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """An artifact's bytes, to be published by the write that records its metadata.
+
+    ``folder`` is ``<artifacts_dir>/<incident_id>``; ``tmp`` the name it is staged
+    under in that folder (unpredictable, created with ``O_EXCL``).
+    """
+
+    folder: Path
+    name: str
+    content: bytes
+    tmp: str
+
+    @classmethod
+    def of(cls, artifacts_dir: Path, artifact: Artifact, content: bytes) -> ArtifactFile:
+        target = artifact_path(artifacts_dir, artifact.incident_id, artifact.name)
+        tmp = f".{target.name}.{secrets.token_hex(6)}.tmp"
+        return cls(Path(os.path.abspath(target.parent)), target.name, content, tmp)
+
+    @property
+    def target(self) -> Path:
+        return self.folder / self.name
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse an ``<incident_id>`` folder that is a symlink (or not a folder) before writing."""
+    if folder.is_symlink():
+        raise StoreUnavailable(
+            "artifact folder is a symlink; refusing to write through it", where=str(folder)
+        )
+    if folder.exists() and not folder.is_dir():
+        raise StoreUnavailable("artifact folder is not a directory", where=str(folder))
+
+
+def _open_folder(folder: Path, *, create: bool) -> int:
+    check_folder(folder)
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        check_folder(folder)  # replaced by a link meanwhile: say so
+        raise StoreUnavailable(
+            f"cannot open artifact folder: {exc.strerror}", where=str(folder)
+        ) from exc
+
+
+def stage_files(files: Sequence[ArtifactFile]) -> None:
+    """Write each file's bytes to its temporary name, fsynced (nothing is published yet)."""
+    for file in files:
+        folder = _open_folder(file.folder, create=True)
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(file.tmp, flags, 0o644, dir_fd=folder)
+            try:
+                view = memoryview(file.content)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot write artifact: {exc.strerror}", where=str(file.target)
+            ) from exc
+        finally:
+            os.close(folder)
+
+
+def publish_files(files: Sequence[ArtifactFile]) -> None:
+    """Rename each staged file into place (a missing one was published already)."""
+    for file in files:
+        folder = _open_folder(file.folder, create=False)
+        try:
+            os.replace(file.tmp, file.name, src_dir_fd=folder, dst_dir_fd=folder)
+            os.fsync(folder)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot publish artifact: {exc.strerror}", where=str(file.target)
+            ) from exc
+        finally:
+            os.close(folder)
+
+
+def discard_files(files: Sequence[ArtifactFile]) -> None:
+    """Remove the staged files that are still there; the published versions stay."""
+    for file in files:
+        try:
+            folder = _open_folder(file.folder, create=False)
+        except StoreUnavailable:
+            continue
+        try:
+            os.unlink(file.tmp, dir_fd=folder)
+        except OSError:
+            pass
+        finally:
+            os.close(folder)
+
+
+@contextmanager
+def published_on_success(files: Sequence[ArtifactFile]) -> Iterator[None]:
+    """Stage ``files``; publish them if the block (the metadata's transaction) succeeds."""
+    if not files:
+        yield
+        return
+    try:
+        stage_files(files)
+        yield
+    except BaseException:
+        discard_files(files)
+        raise
+    publish_files(files)
 
 
 def read_artifact_file(artifacts_dir: Path, artifact: Artifact) -> bytes:

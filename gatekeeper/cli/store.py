@@ -148,6 +148,7 @@ def _echo_summary(verb: str, summary: BundleSummary, output_format: str) -> None
     click.echo(
         f"{verb} {summary.path}: {summary.incidents} incidents, {summary.events} events, "
         f"{summary.artifacts} artifacts ({summary.files} files)"
+        + (f", {summary.gate_overrides} gate overrides" if summary.gate_overrides else "")
     )
 
 

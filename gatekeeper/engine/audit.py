@@ -21,7 +21,7 @@ from gatekeeper.models import Event, new_event_id
 from gatekeeper.store.base import IncidentStore, WriteBatch
 from gatekeeper.timeutil import format_timestamp
 
-LOG_FILE = "gate_overrides.jsonl"
+LOG_FILE = "gate_overrides.jsonl"  # gatekeeper.store.overrides reads it back
 _INSERT = (
     "INSERT INTO gate_overrides (id, ts, env, services, agent, reason, no_strict, gates, entry)"
     " VALUES (%(id)s, %(ts)s, %(env)s, %(services)s, %(agent)s, %(reason)s, %(no_strict)s,"
@@ -110,12 +110,10 @@ def append_log(store: IncidentStore, entry: dict[str, Any]) -> str:
 
 def _append_jsonl(store: Any, entry: dict[str, Any]) -> str:
     from gatekeeper.store.fileio import append_lines, ensure_directory
-    from gatekeeper.store.jsonl import LOCK
-    from gatekeeper.store.locking import exclusive_lock
 
     ensure_directory(store.directory)
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-    with exclusive_lock(store.directory / LOCK):
+    with store.locked():
         append_lines(store.directory / LOG_FILE, line.encode("utf-8"))
     return f"gate_overrides log {store.directory / LOG_FILE}"
 

@@ -36,7 +36,7 @@ from gatekeeper.store.base import (
 )
 from gatekeeper.store.journal import ReplayJournal
 from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
-from gatekeeper.store.pg_connection import PostgresTarget, PostgresUnreachable
+from gatekeeper.store.pg_connection import PostgresNoAnswer, PostgresTarget, PostgresUnreachable
 
 T = TypeVar("T")
 
@@ -145,18 +145,43 @@ class AutoIncidentStore:
     # -- the IncidentStore contract ----------------------------------------------
 
     def write(self, batch: WriteBatch, *, upsert: bool = False) -> None:
-        """Write to Postgres; while it is away, to JSONL and the replay journal."""
+        """Write to Postgres; while it is away, to JSONL and the replay journal.
+
+        A connection lost during the write leaves it unknown whether the COMMIT
+        landed, so the batch is sent once more with upsert (what landed is
+        skipped, a patch re-applies field-wise: idempotent) before falling back.
+        A server that does not answer at all is not tried twice: its deadline
+        already passed once.
+        """
         if batch.is_empty():
             return
         primary = self._current()
+        lost: PostgresUnreachable | None = None
         if primary is not None:
             try:
                 primary.write(batch, upsert=upsert)
                 return
             except PostgresUnreachable as exc:
+                lost = exc
+            try:
+                if isinstance(lost, PostgresNoAnswer):
+                    raise lost
+                primary.write(batch, upsert=True)  # on a new connection
+                return
+            except PostgresUnreachable as exc:
                 # Committed or not, replaying the batch later is idempotent.
                 self._degrade(exc)
-        self._journal.record(batch, lambda: self._fallback.write(batch, upsert=upsert))
+        try:
+            self._journal.record(batch, lambda: self._fallback.write(batch, upsert=upsert))
+        except NotFound as exc:
+            if lost is None:
+                raise
+            raise StoreUnavailable(
+                f"postgres went away during the write ({lost.message}), which may have "
+                f"committed; the jsonl fallback does not hold {exc.where}: retry once "
+                "postgres is back",
+                where=exc.where,
+            ) from exc
 
     def get_incident(self, incident_id: str) -> Incident:
         return self._read(lambda store: store.get_incident(incident_id))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gatekeeper.artifacts import ArtifactFile
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
 from gatekeeper.store.patch import IncidentPatch
@@ -57,7 +58,8 @@ class WriteBatch:
     ``patches`` are applied, in order, to the latest stored version of their
     incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
     incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
-    Events and artifacts are appended.
+    Events and artifacts are appended. ``files`` are the bytes of ``artifacts``:
+    staged first, published (renamed into place) only if the batch commits.
     """
 
     new_incidents: tuple[Incident, ...] = ()
@@ -65,6 +67,7 @@ class WriteBatch:
     events: tuple[Event, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
     patches: tuple[IncidentPatch, ...] = ()
+    files: tuple[ArtifactFile, ...] = ()
 
     def is_empty(self) -> bool:
         return not (

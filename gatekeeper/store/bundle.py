@@ -5,6 +5,7 @@ A bundle is JSONL. The first line is a header, ``{"format": "gatekeeper-bundle",
 "artifact", "record": {...}}``, incidents first, then events, then artifacts. An
 artifact line also carries the file's bytes, ``"content": {"encoding": "utf-8" |
 "base64", "data": "..."}`` (``null`` when the file was missing at export).
+Last come the break-glass log's entries, ``{"type": "gate_override", "record": {...}}``.
 Record lines are written with sorted keys, so two exports of the same records
 are byte-identical whichever backend they came from.
 
@@ -35,6 +36,7 @@ from gatekeeper.errors import InvalidInput, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentStore, WriteBatch
 from gatekeeper.store.fileio import fsync_directory
+from gatekeeper.store.overrides import GateOverride, iter_overrides, write_overrides
 from gatekeeper.timeutil import format_timestamp
 
 FORMAT = "gatekeeper-bundle"
@@ -76,10 +78,17 @@ class ArtifactLine(BaseModel):
     content: Content | None = None
 
 
+class GateOverrideLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["gate_override"]
+    record: GateOverride
+
+
 LINE_MODELS: dict[str, type[BaseModel]] = {
     "incident": IncidentLine,
     "event": EventLine,
     "artifact": ArtifactLine,
+    "gate_override": GateOverrideLine,
 }
 
 
@@ -93,6 +102,7 @@ class BundleSummary:
     artifacts: int = 0
     files: int = 0
     missing_files: list[str] = field(default_factory=list)
+    gate_overrides: int = 0
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +112,7 @@ class BundleSummary:
             "artifacts": self.artifacts,
             "files": self.files,
             "missing_files": self.missing_files,
+            "gate_overrides": self.gate_overrides,
         }
 
 
@@ -162,6 +173,9 @@ def _export_lines(
         else:
             summary.files += 1
         yield _record_line("artifact", artifact, content=content)
+    for entry in iter_overrides(store, lambda problem: warn(f"not exported: {problem}")):
+        summary.gate_overrides += 1
+        yield _record_line("gate_override", entry)
 
 
 def export_bundle(
@@ -194,6 +208,7 @@ class Bundle:
     incidents: list[Incident] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     artifacts: list[tuple[Artifact, bytes | None]] = field(default_factory=list)
+    gate_overrides: list[GateOverride] = field(default_factory=list)
 
 
 def _decode_content(line: ArtifactLine) -> bytes | None:
@@ -255,6 +270,8 @@ def _add(bundle: Bundle, parsed: BaseModel) -> None:
         bundle.events.append(parsed.record)
     elif isinstance(parsed, ArtifactLine):
         bundle.artifacts.append((parsed.record, _decode_content(parsed)))
+    elif isinstance(parsed, GateOverrideLine):
+        bundle.gate_overrides.append(parsed.record)
 
 
 def read_bundle(path: Path) -> Bundle:
@@ -283,6 +300,8 @@ def read_bundle(path: Path) -> Bundle:
                     describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
                 )
                 raise InvalidInput(reason, where=where) from None
+            except Exception as exc:  # RecursionError, OverflowError…: still this one line
+                raise InvalidInput(f"not decodable: {type(exc).__name__}", where=where) from None
     if not header_seen:
         raise InvalidInput("empty file: not a gatekeeper bundle", where=f"{path}:1")
     return bundle
@@ -345,6 +364,8 @@ def import_bundle(store: IncidentStore, path: Path, *, artifacts_dir: Path) -> B
         store.write(WriteBatch(events=tuple(events)), upsert=True)
     for artifacts in _chunks(bundle.artifacts):
         summary.files += _write_artifacts(store, artifacts, artifacts_dir)
+    write_overrides(store, bundle.gate_overrides)
+    summary.gate_overrides = len(bundle.gate_overrides)
     summary.missing_files = [
         f"{a.incident_id}/{a.name}" for a, data in bundle.artifacts if data is None
     ]

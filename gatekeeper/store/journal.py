@@ -112,12 +112,13 @@ class ReplayJournal:
                     batches.append(
                         JournalEntry.model_validate(json.loads(line.rstrip(b"\r\n"))).to_batch()
                     )
-                except ValueError as exc:
-                    reason = (
-                        describe_validation_error(exc)
-                        if isinstance(exc, ValidationError)
-                        else f"not JSON: {exc}"
-                    )
+                except Exception as exc:  # any failure to decode one entry: that entry is bad
+                    if isinstance(exc, ValidationError):
+                        reason = describe_validation_error(exc)
+                    elif isinstance(exc, ValueError):
+                        reason = f"not JSON: {exc}"
+                    else:
+                        reason = f"not decodable: {type(exc).__name__}"
                     problems.append(Problem(str(self.path), lineno, reason))
                     rejected.append(line if line.endswith(b"\n") else line + b"\n")
         return batches, rejected, problems

@@ -19,13 +19,14 @@ import heapq
 import json
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
-from gatekeeper.store import jsonl_index, jsonl_indexed, jsonl_maintenance, manifest
+from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, jsonl_maintenance, manifest
 from gatekeeper.store.base import (
     CompactResult,
     GateRead,
@@ -90,8 +91,7 @@ class JsonlIncidentStore:
         if batch.is_empty():
             return
         self._ensure_directory()
-        with exclusive_lock(self.directory / LOCK):
-            remove_stray_temp_files(self.directory)
+        with self.locked():
             incidents = self._checked_incidents(batch, upsert=upsert)
             events: Sequence[Event] = batch.events
             artifacts: Sequence[Artifact] = batch.artifacts
@@ -102,10 +102,15 @@ class JsonlIncidentStore:
                 patched, status_changes = self._patched(batch.patches, incidents, upsert=upsert)
                 incidents = [*incidents, *patched]
                 events = [*events, *status_changes]
+            # Incidents last: a reader racing the writer sees an incident only
+            # once its events are there (a killed writer's batch is hidden whole).
+            payloads = {
+                EVENTS: _encoded(events),
+                ARTIFACTS: _encoded(artifacts),
+                INCIDENTS: _encoded(incidents),
+            }
             with jsonl_index.updating(self.directory):
-                self._append(INCIDENTS, incidents)
-                self._append(EVENTS, events)
-                self._append(ARTIFACTS, artifacts)
+                jsonl_batch.append_batch(self.directory, payloads, batch.files)
             appended = {INCIDENTS: len(incidents), EVENTS: len(events), ARTIFACTS: len(artifacts)}
             manifest.after_append(self.directory, appended, batch_time(batch), self._count_lines)
 
@@ -170,8 +175,13 @@ class JsonlIncidentStore:
                 fresh.append(artifact)
         return fresh
 
-    def _append(self, name: str, records: Iterable[Record]) -> None:
-        append_lines(self.directory / name, b"".join(encode(r) for r in records))
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """The writers' lock, after finishing or undoing what a killed writer left."""
+        with exclusive_lock(self.directory / LOCK):
+            jsonl_batch.recover(self.directory)
+            remove_stray_temp_files(self.directory)
+            yield
 
     def _ensure_directory(self) -> None:
         ensure_directory(self.directory)
@@ -201,6 +211,8 @@ class JsonlIncidentStore:
 
     def _indexed(self, query: Callable[..., T], *args: Any) -> T | None:
         """``query`` answered through the sidecar index; ``None`` when it cannot be trusted."""
+        if jsonl_batch.pending(self.directory):
+            return None  # a batch is in flight or was cut short: scan what is committed
         with jsonl_index.snapshot(self.directory) as snap:
             if snap is not None:
                 try:
@@ -395,7 +407,7 @@ class JsonlIncidentStore:
         wanted = set(incident_ids)
         if not wanted or not self.directory.is_dir():
             return []
-        with exclusive_lock(self.directory / LOCK):
+        with self.locked():
             present = set(self._versions(wanted))
             for name, key in (
                 (EVENTS, "incident_id"),
@@ -419,6 +431,10 @@ class JsonlIncidentStore:
             if value not in ids:
                 kept.append(line if line.endswith(b"\n") else line + b"\n")
         atomic_write(path, b"".join(kept))
+
+
+def _encoded(records: Iterable[Record]) -> bytes:
+    return b"".join(encode(r) for r in records)
 
 
 def batch_time(batch: WriteBatch) -> datetime:

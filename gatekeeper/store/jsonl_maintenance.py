@@ -19,12 +19,11 @@ from gatekeeper.store import jsonl_index, manifest
 from gatekeeper.store.base import CompactResult, Problem
 from gatekeeper.store.fileio import atomic_write
 from gatekeeper.store.jsonl_reader import ARTIFACTS, EVENTS, INCIDENTS, JsonlReader
-from gatekeeper.store.locking import exclusive_lock
+from gatekeeper.store.overrides import LOG_FILE, GateOverride
 
 if TYPE_CHECKING:
     from gatekeeper.store.jsonl import JsonlIncidentStore
 
-LOCK = ".lock"
 Ref = TypeVar("Ref", Event, Artifact)
 
 
@@ -71,6 +70,9 @@ def verify(directory: Path) -> list[Problem]:
             if lines.get(name, 0) < mark.records:
                 reason = f"truncated: {lines.get(name, 0)} lines < high-water {mark.records}"
                 found.append(Problem(str(directory / name), 0, reason))
+    for _entry in checker.records(LOG_FILE, GateOverride):  # the break-glass log
+        pass
+    found.extend(checker.unterminated)
     return found
 
 
@@ -100,7 +102,7 @@ def compact(store: JsonlIncidentStore, reader: JsonlReader) -> CompactResult:
     directory = store.directory
     store._ensure_directory()
     path = directory / INCIDENTS
-    with exclusive_lock(directory / LOCK):
+    with store.locked():
         rejected: list[bytes] = []
         latest: dict[str, bytes] = {}
         before = 0
@@ -114,11 +116,7 @@ def compact(store: JsonlIncidentStore, reader: JsonlReader) -> CompactResult:
                             rejected.append(line)
                         continue
                     latest.pop(incident.id, None)  # keep the order of latest versions
-                    latest[incident.id] = line
-                if lines.torn_at is not None:
-                    with path.open("rb") as handle:
-                        handle.seek(lines.torn_at)
-                        rejected.append(handle.read() + b"\n")
+                    latest[incident.id] = line  # an unterminated last line got its newline
         if rejected:
             _append_rejected(directory / f"{INCIDENTS}.rejected", rejected)
         atomic_write(path, b"".join(latest.values()))
@@ -154,7 +152,7 @@ def init(store: JsonlIncidentStore, reader: JsonlReader, created: datetime) -> b
     Returns whether the store was new (had no manifest).
     """
     store._ensure_directory()
-    with exclusive_lock(store.directory / LOCK):
+    with store.locked():
         new = manifest.read_manifest(store.directory) is None
         _rebaseline(store.directory, reader, created)
     return new
@@ -163,5 +161,5 @@ def init(store: JsonlIncidentStore, reader: JsonlReader, created: datetime) -> b
 def reindex(store: JsonlIncidentStore) -> None:
     """Rebuild the sidecar index from the files, under the store lock."""
     store._ensure_directory()
-    with exclusive_lock(store.directory / LOCK):
+    with store.locked():
         jsonl_index.rebuild(store.directory)

@@ -20,7 +20,8 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from gatekeeper.errors import StoreUnavailable
-from gatekeeper.models import Incident, Record, describe_validation_error
+from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
+from gatekeeper.store import jsonl_batch
 from gatekeeper.store.base import IncidentFilter, Problem
 from gatekeeper.store.fileio import open_regular, refuse_symlinked
 from gatekeeper.store.jsonl_scan import (
@@ -32,6 +33,7 @@ from gatekeeper.store.jsonl_scan import (
     prefilter,
     quoted,
 )
+from gatekeeper.store.overrides import LOG_FILE, GateOverride
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
@@ -40,6 +42,13 @@ INCIDENTS = "incidents.jsonl"
 EVENTS = "events.jsonl"
 ARTIFACTS = "artifacts.jsonl"
 TORN = "torn write: no newline at end"
+UNTERMINATED = "no newline at end (the record is served; the next write adds the newline)"
+MODELS: dict[str, type[Record]] = {
+    INCIDENTS: Incident,
+    EVENTS: Event,
+    ARTIFACTS: Artifact,
+    LOG_FILE: GateOverride,
+}
 
 
 class JsonlReader:
@@ -49,6 +58,8 @@ class JsonlReader:
         self.directory = directory
         self._on_problem = on_problem
         self._reported: set[tuple[str, int]] = set()
+        # Valid last lines without a newline: served, and listed by ``store verify``.
+        self.unterminated: list[Problem] = []
 
     @contextmanager
     def collecting(self, into: list[Problem]) -> Iterator[None]:
@@ -69,7 +80,9 @@ class JsonlReader:
     def scan(self, name: str) -> Iterator[LineFile | None]:
         """The file opened for one front-to-back read (``None`` if it does not exist yet).
 
-        A torn final line is reported when the read is over.
+        Only committed batches are read (:func:`jsonl_batch.visible_sizes`). An
+        unterminated last line is judged when the read is over: a torn fragment
+        is reported, a complete record noted in :attr:`unterminated`.
         """
         path = self.directory / name
         refuse_symlinked(self.directory)
@@ -83,16 +96,31 @@ class JsonlReader:
         except OSError as exc:
             raise StoreUnavailable(f"cannot read: {exc.strerror}", where=str(path)) from exc
         with handle:
-            lines = LineFile(path, handle)
+            bounds = jsonl_batch.visible_sizes(self.directory)
+            lines = LineFile(path, handle, None if bounds is None else bounds.get(name))
             yield lines
-            if lines.torn_at is not None:
-                self.report(path, lines.torn_at, TORN, lines.line_number)
+            if lines.tail_at is not None:
+                self._judge_tail(lines, lines.tail_at, handle.fileno(), MODELS.get(name))
+
+    def _judge_tail(
+        self, lines: LineFile, offset: int, fd: int, model: type[Record] | None
+    ) -> None:
+        stop = os.fstat(fd).st_size if lines.limit is None else lines.limit
+        tail = os.pread(fd, max(stop - offset, 0), offset)
+        record, _reason = parse_line(tail, model) if model is not None else (None, None)
+        if record is None:
+            self.report(lines.path, offset, TORN, lines.line_number)
+        elif (str(lines.path), offset) not in self._reported:
+            self._reported.add((str(lines.path), offset))
+            self.unterminated.append(
+                Problem(str(lines.path), lines.line_number(offset), UNTERMINATED)
+            )
 
     def parse(self, lines: LineFile, offset: int, line: bytes, model: type[R]) -> R | None:
         """The record on ``line``; ``None`` for a blank line or a damaged one (reported)."""
         record, reason = parse_line(line, model)
         if reason is not None:
-            self.report(lines.path, offset, reason, lines.line_number)
+            self.report(lines.path, offset, torn_or(lines, offset, reason), lines.line_number)
         return record
 
     def report(
@@ -176,6 +204,7 @@ class JsonlReader:
                         continue  # neither kept nor a version of a kept incident
                 incident, reason = parse_line(line, Incident)
                 if reason is not None:
+                    reason = torn_or(lines, offset, reason)
                     if matches or ESCAPE in line:
                         self.report(lines.path, offset, reason, lines.line_number)
                     else:
@@ -191,6 +220,11 @@ class JsonlReader:
                 if damage_matters(offset, damaged_id, kept):
                     self.report(lines.path, offset, reason, lines.line_number)
         return {key: value for key, value in found.items() if value is not None}
+
+
+def torn_or(lines: LineFile, offset: int, reason: str) -> str:
+    """``reason``, or :data:`TORN` for a damaged last line without a newline."""
+    return TORN if offset == lines.tail_at else reason
 
 
 def damage_matters(offset: int, key: bytes | None, kept: Mapping[bytes, int]) -> bool:

@@ -30,38 +30,50 @@ BLOCK = 4 << 20
 
 
 class LineFile:
-    """An open JSONL file being read once, front to back.
+    """An open JSONL file being read once, front to back, up to ``limit`` bytes if given.
 
-    ``torn_at`` is set, once the read reaches the end, to the offset of a final
-    line that has no newline (a writer died mid-write, or is still writing):
-    such a line is never yielded.
+    A final line without a newline (a writer died mid-write, or someone edited
+    the file by hand) is yielded with a newline added, and ``tail_at`` is set
+    to its offset before it is yielded: the caller decides whether it is a
+    complete record (served) or a torn fragment (reported). ``limit`` hides an
+    uncommitted batch (:mod:`gatekeeper.store.jsonl_batch`): bytes past it are
+    never read.
     """
 
-    def __init__(self, path: Path, handle: BinaryIO) -> None:
+    def __init__(self, path: Path, handle: BinaryIO, limit: int | None = None) -> None:
         self.path = path
         self._handle = handle
-        self.torn_at: int | None = None
-        self.end = 0  # where the whole lines read so far end
+        self.limit = limit
+        self.tail_at: int | None = None
+        self.end = 0  # where the whole (newline-terminated) lines read so far end
         self._counted = (0, 1)  # (offset, number of the line starting there)
 
     def lines(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        """Every complete line from ``start`` on as ``(offset, line)``, newline included."""
+        """Every line from ``start`` on as ``(offset, line)``, newline included."""
         self._handle.seek(start)
         offset = self.end = start
         for line in self._handle:
+            if self.limit is not None and offset + len(line) > self.limit:
+                line = line[: max(self.limit - offset, 0)]
+                if not line:
+                    return
             if not line.endswith(b"\n"):
-                self.torn_at = offset
+                self.tail_at = offset
+                yield offset, line + b"\n"
                 return
             yield offset, line
             offset += len(line)
             self.end = offset
 
     def blocks(self, start: int = 0) -> Iterator[tuple[int, bytes, int]]:
-        """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``."""
+        """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``.
+
+        An unterminated final line comes last, as a block of its own with a newline added.
+        """
         self._handle.seek(start)
         offset, rest = start, b""
         self.end = start
-        while block := self._handle.read(BLOCK):
+        while block := self._handle.read(self._block_size(offset + len(rest))):
             data = rest + block if rest else block
             end = data.rfind(b"\n") + 1
             if end:
@@ -69,7 +81,11 @@ class LineFile:
             offset, rest = offset + end, data[end:]
             self.end = offset
         if rest:
-            self.torn_at = offset
+            self.tail_at = offset
+            yield offset, rest + b"\n", len(rest) + 1
+
+    def _block_size(self, position: int) -> int:
+        return BLOCK if self.limit is None else max(min(BLOCK, self.limit - position), 0)
 
     def candidates(self, needles: Sequence[bytes], start: int = 0) -> Iterator[tuple[int, bytes]]:
         """Lines from ``start`` on holding any of ``needles`` or a ``\\u`` escape, in file order.

@@ -86,6 +86,10 @@ class PostgresUnreachable(StoreUnavailable):
     """The server cannot be reached, or the connection broke: auto mode falls back."""
 
 
+class PostgresNoAnswer(PostgresUnreachable):
+    """The server did not answer within the deadline (it, or the network, stalls)."""
+
+
 class PostgresRefused(StoreUnavailable):
     """The server refused the data itself (a value it cannot store, a constraint):
     retrying the same write can never succeed, so a replay quarantines it."""
@@ -206,7 +210,7 @@ def deadline(target: PostgresTarget, conn: Connection, seconds: float, what: str
         yield
     except StoreUnavailable as exc:
         if fired.is_set():
-            raise PostgresUnreachable(
+            raise PostgresNoAnswer(
                 f"{what} failed: no answer from the server within {seconds:g} s",
                 where=target.label,
             ) from exc

@@ -20,6 +20,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from gatekeeper.artifacts import published_on_success
 from gatekeeper.config import Settings
 from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
@@ -34,6 +35,7 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
+from gatekeeper.store.overrides import verify_overrides
 from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 from gatekeeper.store.pg_connection import (
     Connection,
@@ -134,7 +136,12 @@ class PostgresIncidentStore:
         """Write ``batch`` in one transaction (see :meth:`IncidentStore.write`)."""
         if batch.is_empty():
             return
-        with self._translate("write"), self._conn.transaction(), self._conn.cursor() as cur:
+        with (
+            published_on_success(batch.files),
+            self._translate("write"),
+            self._conn.transaction(),
+            self._conn.cursor() as cur,
+        ):
             self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
             self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
             events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
@@ -206,18 +213,8 @@ class PostgresIncidentStore:
 
     def _decode(self, model: type[R], row: Any, problems: list[Problem] | None) -> R | None:
         """The row as a record; a row the model refuses is corrupt: reported, skipped."""
-        try:
-            return model.model_validate(row)
-        except Exception as exc:  # any failure to decode one row means that row is corrupt
-            reason = (
-                describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
-            )
-            problem = Problem(f"{TABLES[model]}[{_row_key(row)}]", 0, reason)
-            if problems is not None:
-                problems.append(problem)
-            else:
-                self._on_problem(problem)
-            return None
+        sink = problems.append if problems is not None else self._on_problem
+        return decode_row(model, row, f"{TABLES[model]}[{_row_key(row)}]", sink)
 
     def _fetch(self, model: type[R], statement: LiteralString, params: Any = None) -> list[R]:
         with self._translate("read"):
@@ -345,6 +342,7 @@ class PostgresIncidentStore:
         ):
             for _ in self._stream(model, statement, found):
                 pass
+        found.extend(verify_overrides(self))
         return found
 
     def compact(self) -> CompactResult:
@@ -382,6 +380,20 @@ class PostgresIncidentStore:
             if row is not None:
                 removed.append(incident_id)
         return removed
+
+
+def decode_row(model: type[R], row: Any, where: str, on_problem: ProblemSink) -> R | None:
+    """``row`` validated by ``model``; ``None`` (and ``on_problem``) if it is corrupt.
+
+    Any exception while decoding one row means that row is corrupt, never that
+    the read fails.
+    """
+    try:
+        return model.model_validate(row)
+    except Exception as exc:
+        reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        on_problem(Problem(where, 0, reason or type(exc).__name__))
+        return None
 
 
 def _skipped_id(problem: Problem) -> str:

@@ -4,7 +4,9 @@
 closed at once, as a dying server would); ``restore()`` lets connections
 through again; ``cut_when_sent(pattern)`` drops the connection that sends
 ``pattern`` *before* the server sees it, which stages "Postgres went away in
-the middle of this transaction" deterministically.
+the middle of this transaction" deterministically; ``cut_after_sent(pattern)``
+drops it right *after* forwarding, so the server acts on it but its answer is
+lost ("the COMMIT landed, the client never heard").
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class TcpProxy:
         self._closing = False
         self._pattern: bytes | None = None
         self._stall: bytes | None = None
+        self._after: bytes | None = None
+        self._down_after = False
         self.stalls = 0  # connections stalled by stall_when_sent
         self.connections = 0
         self.cuts = 0  # connections dropped by cut_when_sent
@@ -90,6 +94,17 @@ class TcpProxy:
                     self.cuts += 1
                     self.sent_before_cut = sent
                     break
+                after = self._after
+                if inspect and after is not None and after in data:
+                    # The client goes first, so no answer can reach it; the server
+                    # still gets every byte, and its side is closed once it answers.
+                    self._after = None  # one connection only
+                    self.cuts += 1
+                    if self._down_after:
+                        self._down = True  # and refuse new connections until restore()
+                    _close(source)
+                    sink.sendall(data)
+                    return
                 tail = data[-256:]
                 sink.sendall(data)
                 sent += len(data)
@@ -117,6 +132,14 @@ class TcpProxy:
     def cut_when_sent(self, pattern: bytes) -> None:
         """Drop the next connection whose client sends ``pattern``, before forwarding it."""
         self._pattern = pattern
+
+    def cut_after_sent(self, pattern: bytes, *, then_down: bool = False) -> None:
+        """Forward the next ``pattern`` the client sends, then drop that connection.
+
+        ``then_down``: and refuse new connections too, until :meth:`restore`.
+        """
+        self._down_after = then_down
+        self._after = pattern
 
     def stall_when_sent(self, pattern: bytes) -> None:
         """The next connection whose client sends ``pattern`` stays open but never answers."""

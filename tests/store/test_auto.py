@@ -273,3 +273,61 @@ def test_reads_go_to_postgres_when_it_is_up(
     assert not (tmp_path / "store" / "incidents.jsonl").exists()
     assert store.info()["active"] == "postgres" and warnings == []
     store.close()
+
+
+def _service(store: AutoIncidentStore, directory: Path) -> Any:
+    from gatekeeper.incidents import IncidentService
+    from gatekeeper.rbac import load_rbac
+
+    return IncidentService(store, load_rbac(directory), directory, agent="helion")
+
+
+def test_an_update_whose_commit_landed_but_whose_answer_was_lost_reports_the_landed_state(
+    tmp_path: Path, proxied_url: str, proxy: TcpProxy, pg_conn: psycopg.Connection[Any]
+) -> None:
+    warnings: list[str] = []
+    store = open_auto(proxied_url, tmp_path, FakeClock(), warnings)
+    service = _service(store, tmp_path)
+    created = service.create(
+        {"service": "checkout", "env": "prod", "severity": "P1", "title": "t"},
+        now=incident().started_at,
+    )
+    proxy.cut_after_sent(b"COMMIT")  # the server commits; the client never hears
+
+    updated = service.update(
+        created.id, {"status": "mitigated"}, now=created.updated_at + timedelta(minutes=5)
+    )
+
+    assert proxy.cuts == 1
+    assert updated.status == "mitigated"
+    assert (store.degraded, warnings) == (False, [])
+    row = pg_conn.execute("SELECT status FROM incidents WHERE id = %s", (created.id,)).fetchone()
+    assert row == ("mitigated",)
+    changes = pg_conn.execute(
+        "SELECT count(*) FROM incident_events WHERE incident_id = %s AND type = 'status_change'",
+        (created.id,),
+    ).fetchone()
+    assert changes == (2,)  # opened, mitigated: the retry added nothing twice
+    store.close()
+
+
+def test_a_lost_commit_followed_by_an_outage_is_unavailable_not_no_such_incident(
+    tmp_path: Path, proxied_url: str, proxy: TcpProxy, pg_conn: psycopg.Connection[Any]
+) -> None:
+    store = open_auto(proxied_url, tmp_path, FakeClock(), [])
+    service = _service(store, tmp_path)
+    created = service.create(
+        {"service": "checkout", "env": "prod", "severity": "P1", "title": "t"},
+        now=incident().started_at,
+    )
+    proxy.cut_after_sent(b"COMMIT", then_down=True)
+
+    with pytest.raises(StoreUnavailable, match="may have committed") as caught:
+        service.update(created.id, {"title": "new"}, now=created.updated_at + timedelta(minutes=5))
+
+    assert "\n" not in str(caught.value)
+    row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,)).fetchone()
+    assert row == ("new",)  # it had landed
+    assert not (tmp_path / "replay.jsonl").exists()  # nothing journaled that cannot apply
+    proxy.restore()
+    store.close()

@@ -167,7 +167,11 @@ def _damage(lines: list[Any], case: str) -> None:
     ("case", "line", "message"),
     [
         ("severity", 2, "record.severity: Input should be 'P0', 'P1', 'P2', 'P3' or 'P4'"),
-        ("unknown type", 3, "type: expected one of incident, event, artifact, got 'comment'"),
+        (
+            "unknown type",
+            3,
+            "type: expected one of incident, event, artifact, gate_override, got 'comment'",
+        ),
         ("sha", 4, "content: 11 bytes, record says 5"),
         ("base64", 4, "content.data: not valid base64"),
         ("not json", 3, "Expecting value: line 1 column 29 (char 28)"),
@@ -243,7 +247,7 @@ def test_cli_export_then_import_into_another_store(tmp_path: Path, run_cli: CliR
     assert imported.exit_code == 0, imported.stderr
     assert json.loads(imported.stdout) == {
         "path": str(bundle), "incidents": 2, "events": 3, "artifacts": 3, "files": 3,
-        "missing_files": [],
+        "missing_files": [], "gate_overrides": 0,
     }  # fmt: skip
     copied = tmp_path / "dst" / next(files.iterdir()).name
     assert copied.is_dir()  # artifacts default to the store directory

@@ -1,0 +1,216 @@
+"""Atomic batches on the JSONL store: an intent file, rolled forward or back.
+
+A batch (an incident, its events, an artifact's metadata and bytes) spans
+several files. Before appending, the writer (holding the store lock) records
+its *intent* in ``.batch-intent.json``: for every file it will append to, the
+size before (``from``), the size after (``to``) and the sha256 of the bytes in
+between, and the artifact files it will publish. The intent is written through
+a temporary file and a rename, so it is whole or absent. Then the writer stages
+the artifact bytes, appends and fsyncs every file, renames the artifacts into
+place and removes the intent: that removal is the commit.
+
+While an intent exists, the batch is *complete* if every file holds exactly the
+promised bytes between ``from`` and ``to``; otherwise it is not committed.
+
+- **Readers** honour it: they read each file up to ``to`` when the batch is
+  complete, up to ``from`` otherwise (:func:`visible_sizes`). So a reader never
+  sees part of a batch, whether its writer is still running or was killed.
+- **The next writer** (every holder of the store lock, :func:`recover`) rolls a
+  complete batch forward (publishes what was not yet published) and an
+  incomplete one back (truncates each file to ``from``, removes the staged
+  artifact files), then removes the intent.
+- **A writer that fails** (a full disk, a refused artifact folder) rolls back
+  at once: a refused write writes nothing.
+
+A batch of one record in one file needs no intent: it is one ``write`` of one
+line, and a line cut short is a torn tail that readers never serve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.artifacts import ArtifactFile, check_folder, discard_files, publish_files
+from gatekeeper.artifacts import stage_files as stage_artifact_files
+from gatekeeper.errors import StoreUnavailable
+from gatekeeper.store.fileio import atomic_write, open_regular
+
+INTENT = ".batch-intent.json"
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a batch appends to one file: bytes ``[start, end)`` with this sha256."""
+
+    start: int
+    end: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    spans: dict[str, Span]
+    files: tuple[ArtifactFile, ...]
+
+    def to_json(self) -> bytes:
+        data: dict[str, Any] = {
+            "files": {
+                name: {"from": s.start, "to": s.end, "sha256": s.sha256}
+                for name, s in sorted(self.spans.items())
+            },
+            "artifacts": [
+                {"folder": str(f.folder), "name": f.name, "tmp": f.tmp} for f in self.files
+            ],
+        }
+        return json.dumps(data, indent=2).encode() + b"\n"
+
+
+def read_intent(directory: Path) -> Intent | None:
+    """The pending batch's intent; ``None`` if there is none (or it is unreadable)."""
+    try:
+        fd = open_regular(directory / INTENT, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, StoreUnavailable):
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        raw = handle.read()
+    try:
+        data = json.loads(raw)
+        spans = {
+            str(name): Span(int(s["from"]), int(s["to"]), str(s["sha256"]))
+            for name, s in data["files"].items()
+        }
+        files = tuple(
+            ArtifactFile(Path(a["folder"]), str(a["name"]), b"", str(a["tmp"]))
+            for a in data["artifacts"]
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # written by rename, so never half-written: someone edited it
+    return Intent(spans, files)
+
+
+def _complete(directory: Path, intent: Intent) -> bool:
+    """Whether every file holds exactly the bytes the batch promised."""
+    for name, span in intent.spans.items():
+        try:
+            fd = open_regular(directory / name, os.O_RDONLY)
+        except (OSError, StoreUnavailable):
+            return False
+        try:
+            if os.fstat(fd).st_size < span.end:
+                return False
+            data = os.pread(fd, span.end - span.start, span.start)
+        finally:
+            os.close(fd)
+        if hashlib.sha256(data).hexdigest() != span.sha256:
+            return False
+    return True
+
+
+def visible_sizes(directory: Path) -> dict[str, int] | None:
+    """How much of each file a reader may see; ``None``: all of it (no batch pending)."""
+    intent = read_intent(directory)
+    if intent is None:
+        return None
+    complete = _complete(directory, intent)
+    return {name: span.end if complete else span.start for name, span in intent.spans.items()}
+
+
+def pending(directory: Path) -> bool:
+    return os.path.lexists(directory / INTENT)
+
+
+def recover(directory: Path) -> None:
+    """Finish or undo a batch whose writer died (the caller holds the store lock)."""
+    if not pending(directory):
+        return
+    intent = read_intent(directory)
+    if intent is not None:
+        if _complete(directory, intent):
+            publish_files(intent.files)
+        else:
+            _roll_back(directory, intent.spans)
+            discard_files(intent.files)
+    (directory / INTENT).unlink(missing_ok=True)
+
+
+def _roll_back(directory: Path, spans: Mapping[str, Span]) -> None:
+    for name, span in spans.items():
+        try:
+            fd = open_regular(directory / name, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot roll back: {exc.strerror}", where=name) from exc
+        try:
+            if os.fstat(fd).st_size > span.start:
+                os.ftruncate(fd, span.start)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def append_batch(
+    directory: Path, payloads: Mapping[str, bytes], files: Sequence[ArtifactFile] = ()
+) -> None:
+    """Append ``payloads`` (whole lines per file) and publish ``files``, all or nothing.
+
+    The caller holds the store lock and has run :func:`recover`.
+    """
+    payloads = {name: data for name, data in payloads.items() if data}
+    if not payloads and not files:
+        return
+    for file in files:
+        check_folder(file.folder)  # refused before anything is written
+    fds: dict[str, int] = {}
+    try:
+        spans: dict[str, Span] = {}
+        for name, payload in payloads.items():
+            path = directory / name
+            try:
+                fd = fds[name] = open_regular(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"cannot open for writing: {exc.strerror}", where=str(path)
+                ) from exc
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                # A last line without newline stays a line of its own.
+                payload = b"\n" + payload
+            spans[name] = Span(size, size + len(payload), hashlib.sha256(payload).hexdigest())
+            payloads = {**payloads, name: payload}
+        intent = Intent(spans, tuple(files))
+        only = next(iter(payloads.values())) if len(payloads) == 1 and not files else None
+        if only is None or only.lstrip(b"\n").count(b"\n") != 1:  # more than one line
+            atomic_write(directory / INTENT, intent.to_json())
+        try:
+            stage_artifact_files(files)
+            for name, payload in payloads.items():
+                _write_all(fds[name], payload, directory / name)
+            publish_files(files)
+        except BaseException:
+            _roll_back(directory, spans)
+            discard_files(files)
+            (directory / INTENT).unlink(missing_ok=True)
+            raise
+        (directory / INTENT).unlink(missing_ok=True)  # the commit
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def _write_all(fd: int, payload: bytes, path: Path) -> None:
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError as exc:
+        raise StoreUnavailable(f"write failed: {exc.strerror}", where=str(path)) from exc
