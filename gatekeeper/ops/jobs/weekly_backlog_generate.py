@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gatekeeper.intelligence.recurrence import RecurrenceGroup, find_recurrence
 from gatekeeper.ops.jobs._followups import all_followups
-from gatekeeper.ops.jobs._intel import intelligence
 from gatekeeper.ops.outputs import Output, RecordsOutput
 from gatekeeper.ops.place import OpsPlace
 from gatekeeper.ops.runner import JobContext
@@ -25,7 +25,6 @@ from gatekeeper.store.fileio import append_lines, ensure_directory
 from gatekeeper.timeutil import format_timestamp
 
 if TYPE_CHECKING:
-    from gatekeeper.intelligence.recurrence import RecurrenceGroup
     from gatekeeper.store import IncidentStore
 
 ITEMS = "items.jsonl"
@@ -67,9 +66,8 @@ def run(ctx: JobContext) -> list[Output]:
 
 
 def _recurring_groups(ctx: JobContext, store: IncidentStore) -> list[RecurrenceGroup]:
-    recurrence = intelligence("recurrence", "find_recurrence")
     window = int(ctx.inputs.get("window_days", 28))
-    report = recurrence.find_recurrence(store, now=ctx.now, window_days=window)
+    report = find_recurrence(store, now=ctx.now, window_days=window)
     return [g for g in report.groups if g.recurring]
 
 
