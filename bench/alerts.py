@@ -6,7 +6,8 @@
 The baseline, measured in the same run, is a plain Python loop appending the
 same records (one alert event and one processed mark per alert) to JSONL files
 with one fsync per 1000 records: the floor of "write every alert once". The
-goal is a 10k-alert triage on JSONL within 10 s.
+goal is a 10k-alert triage on JSONL within 10 s. On Postgres the run uses a
+schema of its own (dropped afterwards) and the inbox is the ``alerts`` table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.pg import schema_url
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-03-02T12:00:00Z"
@@ -64,6 +67,17 @@ def _gatekeeper(args: list[str], env: dict[str, str], stdin: str | None = None) 
     return time.perf_counter() - started
 
 
+def _schema(database_url: str, schema: str, *, create: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        name = sql.Identifier(schema)
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+        if create:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+
+
 def baseline(directory: Path, alerts: list[dict[str, object]]) -> float:
     started = time.perf_counter()
     with (
@@ -90,13 +104,19 @@ def run(count: int, backend: str, database_url: str | None) -> dict[str, float]:
             "INCIDENT_BACKEND": backend,
             "PYTHONPATH": str(REPO),
         }
+        schema = f"bench_alerts_{os.getpid()}"
         if backend == "postgres":
             assert database_url, "--database-url (or DATABASE_URL) is needed for postgres"
-            env["DATABASE_URL"] = database_url
+            _schema(database_url, schema, create=True)
+            env["DATABASE_URL"] = schema_url(database_url, schema)
             _gatekeeper(["store", "migrate"], env)
         lines = "".join(json.dumps(a) + "\n" for a in alerts)
         add_s = _gatekeeper(["alerts", "add", "--now", NOW], env, lines)
-        triage_s = _gatekeeper(["alerts", "triage", "--now", NOW], env)
+        try:
+            triage_s = _gatekeeper(["alerts", "triage", "--now", NOW], env)
+        finally:
+            if backend == "postgres" and database_url:
+                _schema(database_url, schema, create=False)
         base_dir = Path(tmp) / "baseline"
         base_dir.mkdir()
         base_s = baseline(base_dir, alerts)

@@ -8,7 +8,7 @@ import click
 
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
 from gatekeeper.cli._ops import agent_option
-from gatekeeper.ops.alerts.inbox import JsonlInbox, parse_alerts
+from gatekeeper.ops.alerts.inbox import JsonlInbox, open_inbox, parse_alerts
 from gatekeeper.ops.alerts.policy import load_triage_policy
 from gatekeeper.rbac import load_rbac
 
@@ -33,11 +33,11 @@ def add(app: App, dry_run: bool, output_format: str) -> None:
 
     Example: gatekeeper --agent helion alerts add < alerts.jsonl
     """
-    load_rbac(app.settings.policy).require(app.settings.agent, "incident_write")
+    agent = load_rbac(app.settings.policy).require(app.settings.agent, "incident_write")
     fields = load_triage_policy(app.settings.policy).fingerprint_fields
-    records = parse_alerts(sys.stdin.read(), fields=fields, now=app.now)
+    records = parse_alerts(sys.stdin.read(), fields=fields, now=app.now, agent=agent)
     if not dry_run:
-        JsonlInbox(app.settings.store_dir).add(records)
+        open_inbox(app.settings, app.store()).add(records)
     if output_format == "json":
         echo_json({"dry_run": dry_run, "added": len(records), "alerts": records})
     else:
@@ -58,16 +58,21 @@ def triage(app: App, dry_run: bool, batch_size: int, output_format: str) -> None
     Example: gatekeeper --agent helion alerts triage --dry-run --format json
     """
     from gatekeeper.ops.alerts.triage import Triage
-    from gatekeeper.ops.locks import file_lock
+    from gatekeeper.ops.locks import advisory_lock, file_lock
 
     agent = load_rbac(app.settings.policy).require(app.settings.agent, "incident_write")
     policy = load_triage_policy(app.settings.policy)
-    inbox = JsonlInbox(app.settings.store_dir)
+    inbox = open_inbox(app.settings, app.store())
     run = Triage(app.store(), inbox, policy, agent=agent, now=app.now)
     if dry_run:
         result = run.run(dry_run=True, batch_size=batch_size)
     else:
-        with file_lock(app.settings.store_dir, "alert_triage", app.now):
+        lock = (
+            file_lock(app.settings.store_dir, "alert_triage", app.now)
+            if isinstance(inbox, JsonlInbox)
+            else advisory_lock(app.settings.database_url, "alert_triage", app.now)
+        )
+        with lock:
             result = run.run(batch_size=batch_size)
     if output_format == "json":
         echo_json(result.to_json_dict())

@@ -142,6 +142,10 @@ class AutoIncidentStore:
     def degraded(self) -> bool:
         return self._primary is None
 
+    def reachable_primary(self) -> IncidentStore | None:
+        """The Postgres store if it is reachable now (after a retry that is due), else None."""
+        return self._current()
+
     # -- the IncidentStore contract ----------------------------------------------
 
     def write(self, batch: WriteBatch, *, upsert: bool = False) -> None:

@@ -166,6 +166,22 @@ CREATE TABLE backlog_items (
 CREATE INDEX backlog_items_id_idx ON backlog_items (id, seq DESC);
 """,
     ),
+    Migration(
+        5,
+        "alert inbox: triage marks alerts in the transaction of their incidents",
+        """\
+-- A Postgres triage batch writes its incidents, events and processed marks in one
+-- transaction, so no plan is saved between them: the intents table goes.
+DROP TABLE IF EXISTS alert_triage_intents;
+-- who put the alert in the inbox (`alerts add` or the alert_ingest tool action).
+ALTER TABLE alerts ADD COLUMN ingested_by text;
+-- a processed alert always says when and how.
+ALTER TABLE alerts ADD CONSTRAINT alerts_processed_marked
+    CHECK (state = 'new' OR (processed_at IS NOT NULL AND outcome IS NOT NULL));
+-- the alerts an incident was opened or joined by.
+CREATE INDEX alerts_incident_idx ON alerts (incident_id) WHERE incident_id IS NOT NULL;
+""",
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

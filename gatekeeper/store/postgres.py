@@ -136,21 +136,27 @@ class PostgresIncidentStore:
         """Write ``batch`` in one transaction (see :meth:`IncidentStore.write`)."""
         if batch.is_empty():
             return
-        with (
-            published_on_success(batch.files),
-            self._translate("write"),
-            self._conn.transaction(),
-            self._conn.cursor() as cur,
-        ):
-            self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
-            self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
-            events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
-            if events:
-                statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
-                cur.executemany(statement, [_event_row(e) for e in events])
-            if batch.artifacts:
-                statement = q.UPSERT_ARTIFACT if upsert else q.REPLACE_ARTIFACT
-                cur.executemany(statement, [_artifact_row(a) for a in batch.artifacts])
+        with published_on_success(batch.files), self.transaction("write") as cur:
+            self.write_in(cur, batch, upsert=upsert)
+
+    @contextmanager
+    def transaction(self, what: str) -> Iterator[Cursor[DictRow]]:
+        """One transaction on the store's connection, for a caller that writes more with it
+        (alert triage marks its alerts processed in the transaction of their events)."""
+        with self._translate(what), self._conn.transaction(), self._conn.cursor() as cur:
+            yield cur
+
+    def write_in(self, cur: Cursor[DictRow], batch: WriteBatch, *, upsert: bool = False) -> None:
+        """:meth:`write` inside the caller's :meth:`transaction`."""
+        self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
+        self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
+        events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+        if events:
+            statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
+            cur.executemany(statement, [_event_row(e) for e in events])
+        if batch.artifacts:
+            statement = q.UPSERT_ARTIFACT if upsert else q.REPLACE_ARTIFACT
+            cur.executemany(statement, [_artifact_row(a) for a in batch.artifacts])
 
     def _insert_incidents(
         self, cur: Cursor[DictRow], incidents: Sequence[Incident], *, upsert: bool

@@ -216,3 +216,33 @@ def followup_update(ctx: ToolContext, params: FollowupUpdateParams) -> Result:
         params.incident_id, params.followup_id, fields, now=ctx.now
     )
     return followup.to_json_dict()
+
+
+# -- alerts ----------------------------------------------------------------------------
+
+
+class AlertIngestParams(Params):
+    alerts: list[Any] = Field(min_length=1, max_length=10_000)
+    dry_run: bool = False
+
+
+@TOOL.action("alert_ingest", AlertIngestParams, writes=True)
+def alert_ingest(ctx: ToolContext, params: AlertIngestParams) -> Result:
+    """Put alerts in the inbox (all or nothing); ``alerts triage`` turns them into incidents."""
+    from gatekeeper.ops.alerts.inbox import alert_record, open_inbox
+    from gatekeeper.ops.alerts.policy import load_triage_policy
+
+    agent = ctx.incidents.rbac.require(ctx.incidents.agent, "incident_write")
+    fields = load_triage_policy(ctx.settings.policy).fingerprint_fields
+    records = []
+    for index, item in enumerate(params.alerts):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"alerts[{index}]: expected a JSON object")
+        records.append(alert_record(item, f"alerts[{index}]: ", fields, ctx.now, agent))
+    if not params.dry_run:
+        open_inbox(ctx.settings, ctx.store).add(records)
+    return {
+        "dry_run": params.dry_run,
+        "added": len(records),
+        "alerts": [{"id": r["id"], "fingerprint": r["fingerprint"]} for r in records],
+    }

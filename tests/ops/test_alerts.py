@@ -251,3 +251,116 @@ def test_help_has_an_example(run_cli: CliRun) -> None:
     for sub in ("add", "triage"):
         result = run_cli("alerts", sub, "--help")
         assert result.exit_code == 0 and "Example: gatekeeper" in result.stdout
+
+
+# -- the inbox in Postgres -------------------------------------------------------------
+
+
+def _pg(url: str, store: Path, *args: str, backend: str = "postgres") -> list[str]:
+    return ["--backend", backend, "--database-url", url, "--store-dir", str(store),
+            "--agent", "helion", *args, "--now", NOW]  # fmt: skip
+
+
+def _pg_rows(url: str, statement: str) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(statement.encode()).fetchall()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "auto"])
+def test_postgres_inbox_dedupes_and_marks_each_alert_once(
+    run_cli: CliRun, migrated_pg_url: str, store_dir: Path, backend: str
+) -> None:
+    lines = "\n".join([_alert(), _alert(title="5XX"), _alert(service="billing")]) + "\n"
+    added = run_cli(*_pg(migrated_pg_url, store_dir, "alerts", "add", backend=backend),
+                    input=lines)  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    assert not (store_dir / "alerts.jsonl").exists()  # the inbox is the table
+    rows = _pg_rows(migrated_pg_url, "SELECT state, ingested_by FROM alerts")
+    assert rows == [("new", "helion")] * 3
+    triage = _pg(migrated_pg_url, store_dir, "alerts", "triage", "--format", "json",
+                 backend=backend)  # fmt: skip
+    first = run_cli(*triage)
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["processed"] == 3
+    assert json.loads(first.stdout)["created"] == 2
+    assert json.loads(run_cli(*triage).stdout)["processed"] == 0
+    marks = _pg_rows(migrated_pg_url, "SELECT state, outcome, incident_id IS NOT NULL FROM alerts"
+                                      " ORDER BY seq")  # fmt: skip
+    assert marks == [("processed", "created", True), ("processed", "joined", True),
+                     ("processed", "created", True)]  # fmt: skip
+    events = _pg_rows(migrated_pg_url, "SELECT count(*) FROM incident_events WHERE type = 'alert'")
+    assert events == [(3,)]
+    assert not (store_dir / "events.jsonl").exists()
+
+
+def test_postgres_bad_item_rejects_the_batch(
+    run_cli: CliRun, migrated_pg_url: str, store_dir: Path
+) -> None:
+    lines = _alert() + "\n" + _alert(env="Prod!") + "\n"
+    result = run_cli(*_pg(migrated_pg_url, store_dir, "alerts", "add"), input=lines)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("gatekeeper: error: line 2: env: ")
+    assert _pg_rows(migrated_pg_url, "SELECT count(*) FROM alerts") == [(0,)]
+
+
+def test_auto_with_postgres_away_fails_closed_and_writes_nothing(
+    run_cli: CliRun, store_dir: Path
+) -> None:
+    dead = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
+    before = tree_digest(store_dir)
+    added = run_cli(*_pg(dead, store_dir, "alerts", "add", backend="auto"), input=_alert())
+    assert added.exit_code == 1
+    assert "on auto the alert inbox is in Postgres; nothing was done" in added.stderr
+    triage = run_cli(*_pg(dead, store_dir, "alerts", "triage", backend="auto"))
+    assert triage.exit_code == 1
+    assert "on auto the alert inbox is in Postgres" in triage.stderr
+    assert not (store_dir / "alerts.jsonl").exists()
+    assert tree_digest(store_dir) == before
+
+
+def test_postgres_exactly_once_under_sigkill(
+    run_cli: CliRun, migrated_pg_url: str, store_dir: Path
+) -> None:
+    alerts = generate(10_000)
+    lines = "".join(json.dumps(a) + "\n" for a in alerts)
+    added = run_cli(*_pg(migrated_pg_url, store_dir, "alerts", "add"), input=lines)
+    assert added.exit_code == 0, added.stderr
+    env = {**os.environ, "PYTHONPATH": str(REPO), "GATEKEEPER_POLICY": str(store_dir / "none")}
+    triage = _pg(migrated_pg_url, store_dir, "alerts", "triage", "--batch-size", "500")
+    command = [sys.executable, "-m", "gatekeeper", *triage]
+    rng = random.Random(5)
+    kills = 0
+    for _ in range(3):
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(1.0, 2.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    assert kills >= 1
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    per_alert = _pg_rows(
+        migrated_pg_url,
+        "SELECT meta->>'alert_id', count(*) FROM incident_events WHERE type = 'alert' GROUP BY 1",
+    )
+    assert len(per_alert) == 10_000 and {n for _id, n in per_alert} == {1}
+    assert _pg_rows(migrated_pg_url, "SELECT state, count(*) FROM alerts GROUP BY 1") == [
+        ("processed", 10_000)
+    ]
+    orphans = _pg_rows(
+        migrated_pg_url,
+        "SELECT count(*) FROM incident_events e LEFT JOIN incidents i ON i.id = e.incident_id"
+        " WHERE i.id IS NULL",
+    )
+    assert orphans == [(0,)]
+    joined = _pg_rows(
+        migrated_pg_url,
+        "SELECT count(*) FROM alerts a JOIN incident_events e ON e.meta->>'alert_id' = a.id"
+        " WHERE e.type = 'alert' AND e.incident_id = a.incident_id",
+    )
+    assert joined == [(10_000,)]

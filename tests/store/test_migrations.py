@@ -26,7 +26,7 @@ TABLES = {
     "gate_overrides",
 }
 # Tables of later migrations (ops: job runs, the alert inbox, risk history, backlog).
-TABLES |= {"job_runs", "alerts", "alert_triage_intents", "risk_history", "backlog_items"}
+TABLES |= {"job_runs", "alerts", "risk_history", "backlog_items"}  # intents: dropped by 5
 
 
 def tables(url: str) -> set[str]:

@@ -47,3 +47,6 @@ def envelope(action: str, agent: str | None = None, **params: Any) -> dict[str, 
 def error(answer: dict[str, Any]) -> tuple[str, str]:
     assert answer["ok"] is False, answer
     return answer["error"]["code"], answer["error"]["message"]
+
+
+from tests.store.conftest import migrated_pg_url, pg_schema, pg_server, pg_url  # noqa: E402, F401

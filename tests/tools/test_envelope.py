@@ -26,7 +26,8 @@ CREATE = {"service": "gateway", "env": "prod", "severity": "P1", "title": "Gatew
         (
             {"tool": "oncall_tool", "action": "incident_delete"},
             "action: unknown action 'incident_delete' of oncall_tool (expected one of: "
-            "followup_add, followup_update, incident_append_event, incident_attach_artifact, "
+            "alert_ingest, followup_add, followup_update, incident_append_event, "
+            "incident_attach_artifact, "
             "incident_create, incident_followups_summary, incident_get, incident_list, "
             "incident_update)",
         ),

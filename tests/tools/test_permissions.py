@@ -3,6 +3,7 @@ leaving the store byte-for-byte unchanged, and is recorded under the acting agen
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -26,6 +27,17 @@ def write_params(seeded: Seeded) -> dict[str, dict[str, Any]]:
         "incident_attach_artifact": {**incident, "name": "notes.md", "content": "# notes\n"},
         "followup_add": {**incident, "title": "Add a canary", "owner": "ana"},
         "followup_update": {**incident, "followup_id": seeded.followup_id, "status": "done"},
+        "alert_ingest": {
+            "alerts": [
+                {
+                    "source": "prom",
+                    "service": "gateway",
+                    "env": "prod",
+                    "severity": "P2",
+                    "title": "5xx",
+                }
+            ]
+        },  # fmt: skip
     }
 
 
@@ -65,6 +77,10 @@ def test_writes_are_allowed_and_record_the_agent(
     before = {e.id for e in store.iter_events()}
     answer = call(envelope(action, agent, **write_params(seeded)[action]))
     assert answer["ok"] is True, answer
+    if action == "alert_ingest":  # the inbox, not the timeline, records who sent them
+        inbox = (seeded.store_dir / "alerts.jsonl").read_text().splitlines()
+        assert [json.loads(line)["ingested_by"] for line in inbox] == [agent]
+        return
     new_events = [e for e in store.iter_events() if e.id not in before]
     assert new_events and {e.actor for e in new_events} == {agent}
     if action in ("incident_create", "incident_attach_artifact"):

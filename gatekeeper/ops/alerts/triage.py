@@ -1,9 +1,10 @@
 """Alert triage: each ``new`` alert joins the active incident of its fingerprint or opens one.
 
-Exactly once, even if killed: a batch is planned in memory, the plan is saved
-(``alerts.triage.intent.json``, atomic), applied to the store with ``upsert``
-(idempotent by id), the alerts are marked processed, then the plan is removed.
-A rerun first re-applies a plan left behind, as planned, then goes on. Resolved
+Exactly once, even if killed: a batch is planned in memory, then the inbox
+applies it. JSONL saves the plan (``alerts.triage.intent.json``, atomic), applies
+it to the store with ``upsert`` (idempotent by id), marks the alerts processed,
+then removes the plan; a rerun first re-applies a plan left behind, as planned.
+Postgres writes the batch and the marks in one transaction. Resolved
 and closed incidents are never reopened: only active incidents are joined.
 Escalation (an ``escalation`` event, severity one step up, never above the
 policy's ceiling) when a fingerprint repeats ``repeat_threshold`` times within
@@ -14,21 +15,16 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from gatekeeper.models import SEVERITIES, Event, Incident, new_event_id, new_incident_id
-from gatekeeper.ops.alerts.inbox import JsonlInbox
+from gatekeeper.ops.alerts.inbox import Inbox
+from gatekeeper.ops.alerts.plan import TriagePlan
 from gatekeeper.ops.alerts.policy import TriagePolicy
-from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
-from gatekeeper.store.fileio import atomic_write
+from gatekeeper.store import IncidentFilter, IncidentStore
 from gatekeeper.timeutil import format_timestamp, parse_timestamp
-
-INTENT = "alerts.triage.intent.json"
 
 
 @dataclass
@@ -44,37 +40,6 @@ class TriageResult:
         return self.__dict__.copy()
 
 
-@dataclass
-class _Plan:
-    new: dict[str, Incident] = field(default_factory=dict)
-    updated: dict[str, Incident] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-    marks: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> bytes:
-        return json.dumps({
-            "new": [i.to_json_dict() for i in self.new.values()],
-            "updated": [i.to_json_dict() for i in self.updated.values()],
-            "events": [e.to_json_dict() for e in self.events],
-            "marks": self.marks,
-        }).encode()  # fmt: skip
-
-    @classmethod
-    def from_json(cls, data: bytes) -> _Plan:
-        raw = json.loads(data)
-        plan = cls()
-        plan.new = {i["id"]: Incident.model_validate(i) for i in raw["new"]}
-        plan.updated = {i["id"]: Incident.model_validate(i) for i in raw["updated"]}
-        plan.events = [Event.model_validate(e) for e in raw["events"]]
-        plan.marks = raw["marks"]
-        return plan
-
-    def batch(self) -> WriteBatch:
-        return WriteBatch(
-            tuple(self.new.values()), tuple(self.updated.values()), tuple(self.events)
-        )
-
-
 def alert_event_id(alert_id: str) -> str:
     return "evt_" + hashlib.sha256(alert_id.encode()).hexdigest()[:24]
 
@@ -83,46 +48,37 @@ class Triage:
     def __init__(
         self,
         store: IncidentStore,
-        inbox: JsonlInbox,
+        inbox: Inbox,
         policy: TriagePolicy,
         *,
         agent: str,
         now: datetime,
     ) -> None:
         self.store, self.inbox, self.policy, self.agent, self.now = store, inbox, policy, agent, now
-        self.intent = inbox.directory / INTENT
+        self.times: dict[str, list[datetime]] = {}
 
     def run(self, *, dry_run: bool = False, batch_size: int = 1000) -> TriageResult:
         result = TriageResult(dry_run=dry_run)
-        if not dry_run and self.intent.is_file():
-            plan = _Plan.from_json(self.intent.read_bytes())
-            self._apply(plan)
-            result.replayed = len(plan.marks)
-        alerts = self.inbox.folded()
-        pending = [a for a in alerts.values() if a.get("state") == "new"]
-        self.times = _times_by_fingerprint(alerts.values())
+        if not dry_run:
+            result.replayed = self.inbox.recover(self.store)
+        state = self.inbox.load()
+        self.times = state.times
         active: dict[str, Incident] = {}
         query = IncidentFilter(status=frozenset({"open", "mitigated"}), limit=None)
         for incident in sorted(self.store.list_incidents(query), key=lambda i: i.started_at):
             if "fingerprint" in incident.labels:
                 active[incident.labels["fingerprint"]] = incident
+        pending = state.pending
         for start in range(0, len(pending), batch_size):
             plan = self._plan(pending[start : start + batch_size], active, result)
             if not dry_run:
-                atomic_write(self.intent, plan.to_json())
-                self._apply(plan)
+                self.inbox.apply(self.store, plan)
         return result
-
-    def _apply(self, plan: _Plan) -> None:
-        self.store.write(plan.batch(), upsert=True)
-        state = self.inbox.folded()
-        self.inbox.mark(m for m in plan.marks if state.get(m["id"], {}).get("state") != "processed")
-        self.intent.unlink(missing_ok=True)
 
     def _plan(
         self, alerts: list[dict[str, Any]], active: dict[str, Incident], result: TriageResult
-    ) -> _Plan:
-        plan = _Plan()
+    ) -> TriagePlan:
+        plan = TriagePlan()
         for alert in alerts:
             result.processed += 1
             fp = alert["fingerprint"]
@@ -168,7 +124,7 @@ class Triage:
         )  # fmt: skip
 
     def _escalate(
-        self, alert: dict[str, Any], incident: Incident, received: datetime, plan: _Plan
+        self, alert: dict[str, Any], incident: Incident, received: datetime, plan: TriagePlan
     ) -> Incident | None:
         window = timedelta(minutes=self.policy.repeat_window_minutes)
         times = self.times[alert["fingerprint"]]
@@ -218,17 +174,3 @@ class Triage:
     def _mark(self, alert: dict[str, Any], incident_id: str | None, outcome: str) -> dict[str, Any]:
         return {"id": alert["id"], "incident_id": incident_id, "outcome": outcome,
                 "processed_at": format_timestamp(self.now)}  # fmt: skip
-
-
-def _times_by_fingerprint(alerts: Any) -> dict[str, list[datetime]]:
-    times: dict[str, list[datetime]] = defaultdict(list)
-    for alert in alerts:
-        if "fingerprint" in alert and "received_at" in alert:
-            times[alert["fingerprint"]].append(parse_timestamp(alert["received_at"]))
-    for values in times.values():
-        values.sort()
-    return times
-
-
-def intent_path(directory: Path) -> Path:
-    return directory / INTENT

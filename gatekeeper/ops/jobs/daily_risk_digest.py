@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from gatekeeper.ops.jobs._intel import intelligence, policy_risk, to_json_bytes, to_markdown
+from gatekeeper.intelligence.risk import render_markdown
+from gatekeeper.ops.jobs._reports import json_bytes, risk_report
 from gatekeeper.ops.outputs import FileOutput, Output
 from gatekeeper.ops.runner import JobContext
 
 
 def run(ctx: JobContext) -> list[Output]:
-    risk = intelligence("risk", "compute_risk")
-    report = risk.compute_risk(ctx.open_store(), policy_risk(ctx.settings), now=ctx.now)
+    report = risk_report(ctx)
     directory = ctx.report_dir("ops/reports/risk")
     name = ctx.slot.date().isoformat()
     return [
-        FileOutput(directory / f"{name}.json", to_json_bytes(report)),
-        FileOutput(directory / f"{name}.md", to_markdown(risk, report)),
+        FileOutput(directory / f"{name}.json", json_bytes(report.to_json())),
+        FileOutput(directory / f"{name}.md", render_markdown(report).encode()),
     ]

@@ -14,15 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gatekeeper.intelligence.recurrence import RecurrenceGroup, find_recurrence
 from gatekeeper.ops.jobs._followups import all_followups
-from gatekeeper.ops.jobs._intel import intelligence
 from gatekeeper.ops.outputs import Output, RecordsOutput
 from gatekeeper.ops.place import OpsPlace
 from gatekeeper.ops.runner import JobContext
 from gatekeeper.store.fileio import append_lines, ensure_directory
 from gatekeeper.timeutil import format_timestamp
+
+if TYPE_CHECKING:
+    from gatekeeper.store import IncidentStore
 
 ITEMS = "items.jsonl"
 
@@ -49,28 +52,23 @@ def run(ctx: JobContext) -> list[Output]:
     if ctx.inputs.get("recurrence", True):
         open_by_incident = {f.incident_id for f in followups if f.is_open}
         for group in _recurring_groups(ctx, store):
-            ids = [
-                g if isinstance(g, str) else g.get("id") or g.get("incident_id")
-                for g in group.get("incidents", [])
-            ]
+            ids = [i.id for i in group.incidents]
             if any(i in open_by_incident for i in ids):
-                continue
-            key = item_id("recurrence", str(group["signature"]))
+                continue  # someone is on it: an open follow-up of one of the incidents
+            key = item_id("recurrence", group.signature)
             current[key] = {
-                "id": key, "kind": "recurring_signature", "title": str(group["signature"]),
-                "service": group.get("service"), "count": group.get("count"), "incidents": ids,
+                "id": key, "kind": "recurring_signature", "title": group.signature,
+                "service": group.service, "count": group.count, "incidents": ids,
+                "last_seen": format_timestamp(group.incidents[-1].started_at),
             }  # fmt: skip
     backlog = Backlog(ctx.place, ctx.report_dir("ops/backlog") / ITEMS)
     return [backlog.output(_changes(backlog.latest(), current, ctx))]
 
 
-def _recurring_groups(ctx: JobContext, store: Any) -> list[dict[str, Any]]:
-    recurrence = intelligence("recurrence", "find_recurrence")
+def _recurring_groups(ctx: JobContext, store: IncidentStore) -> list[RecurrenceGroup]:
     window = int(ctx.inputs.get("window_days", 28))
-    found = recurrence.find_recurrence(store, now=ctx.now, window_days=window)
-    data = found.to_json() if hasattr(found, "to_json") else found
-    data = json.loads(data) if isinstance(data, str) else data
-    return [g for g in data.get("groups", []) if g.get("recurring")]
+    report = find_recurrence(store, now=ctx.now, window_days=window)
+    return [g for g in report.groups if g.recurring]
 
 
 def _changes(

@@ -6,17 +6,22 @@ Named by the scheduled slot: the Monday 08:00 run writes the week that just ende
 
 from __future__ import annotations
 
-from gatekeeper.ops.jobs._intel import intelligence, to_json_bytes, to_markdown
+import json
+
+from gatekeeper.intelligence.digest import render_markdown, weekly_digest
+from gatekeeper.intelligence.weeks import last_complete_week
 from gatekeeper.ops.outputs import FileOutput, Output
 from gatekeeper.ops.runner import JobContext
 
 
 def run(ctx: JobContext) -> list[Output]:
-    digest = intelligence("digest", "weekly_digest")
-    week = intelligence("weeks", "last_complete_week").last_complete_week(ctx.slot)
-    report = digest.weekly_digest(ctx.open_store(), week, now=ctx.now)
+    week = last_complete_week(ctx.slot)
+    digest = weekly_digest(ctx.open_store(), week, now=ctx.now)
     directory = ctx.report_dir("ops/reports/incidents/weekly")
     return [
-        FileOutput(directory / f"{week}.json", to_json_bytes(report)),
-        FileOutput(directory / f"{week}.md", to_markdown(digest, report)),
+        # byte for byte what `gatekeeper digest weekly --save` writes
+        FileOutput(
+            directory / f"{week}.json", (json.dumps(digest.to_json(), indent=2) + "\n").encode()
+        ),
+        FileOutput(directory / f"{week}.md", render_markdown(digest).encode()),
     ]

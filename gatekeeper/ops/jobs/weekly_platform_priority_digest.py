@@ -6,23 +6,22 @@ Named by the ISO week of the scheduled slot (the week the priorities are for).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from gatekeeper.intelligence.risk import compute_risk
+from gatekeeper.intelligence.weeks import week_of
 from gatekeeper.ops.jobs._followups import overdue_followups
-from gatekeeper.ops.jobs._intel import intelligence, policy_risk
+from gatekeeper.ops.jobs._reports import json_bytes, policy_risk
 from gatekeeper.ops.outputs import FileOutput, Output
 from gatekeeper.ops.runner import JobContext
 from gatekeeper.timeutil import format_timestamp
 
 
 def run(ctx: JobContext) -> list[Output]:
-    risk = intelligence("risk", "compute_risk")
-    week = intelligence("weeks", "week_of").week_of(ctx.slot)
+    week = week_of(ctx.slot)
     store = ctx.open_store()
-    report = risk.compute_risk(store, policy_risk(ctx.settings), now=ctx.now)
-    raw = report.to_json()
-    scores = (json.loads(raw) if isinstance(raw, str) else raw)["scores"]
+    report = compute_risk(store, policy_risk(ctx.settings), now=ctx.now)
+    scores = [score.to_json() for score in report.scores]
     overdue = overdue_followups(store, ctx.now)
     ranked = []
     for score in sorted(scores, key=lambda s: (-float(s["score"]), s["service"], s["env"])):
@@ -34,9 +33,8 @@ def run(ctx: JobContext) -> list[Output]:
         ranked.append({**score, "overdue_followups": [_overdue(o) for o in mine]})
     data = {"week": str(week), "generated_at": format_timestamp(ctx.now), "services": ranked}
     directory = ctx.report_dir("ops/reports/platform")
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return [
-        FileOutput(directory / f"{week}.json", text.encode()),
+        FileOutput(directory / f"{week}.json", json_bytes(data)),
         FileOutput(directory / f"{week}.md", _markdown(data).encode()),
     ]
 
