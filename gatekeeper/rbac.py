@@ -1,19 +1,24 @@
-"""Roles and permissions (SPEC §5), from ``rbac.yml`` in the policy directory.
+"""Roles and permissions, from ``rbac.yml`` in the policy directory.
 
 Reads need no agent. Every write needs an agent whose role grants the permission.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatekeeper.errors import ConfigError, Forbidden
-from gatekeeper.models import describe_validation_error
+from gatekeeper.policy._yaml import (
+    LineDict,
+    describe_found,
+    line_of,
+    load_yaml,
+    locate,
+    validation_error,
+)
 
 Permission = Literal["incident_read", "incident_write", "gate_override", "digest_write"]
 DEFAULT_ROLE = "agent_default"
@@ -78,34 +83,56 @@ DEFAULT_RBAC = Rbac(
 )
 
 
+RBAC_FILES = ("rbac.yml", "rbac.yaml")
+
+
+def rbac_file(policy_path: Path) -> Path | None:
+    """``rbac.yml`` in the policy directory (a file policy's own directory), if any."""
+    directory = policy_path if policy_path.is_dir() else policy_path.parent
+    for name in RBAC_FILES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
 def load_rbac(policy_path: Path) -> Rbac:
     """``rbac.yml`` beside the policy (a directory, or a single file's directory).
 
-    Without one, the built-in default of SPEC §5 applies.
+    Without one, the built-in default roles apply.
     """
-    directory = policy_path if policy_path.is_dir() else policy_path.parent
-    path = directory / "rbac.yml"
-    if not path.is_file():
-        return DEFAULT_RBAC
+    path = rbac_file(policy_path)
+    return DEFAULT_RBAC if path is None else read_rbac(path)
+
+
+def read_rbac(path: Path) -> Rbac:
+    """The roles of the file ``path``; :class:`ConfigError` naming ``file:line, field``."""
+    data = load_yaml(path)
+    if data is None:
+        raise ConfigError(
+            "a roles file is a mapping with roles, found an empty file", where=f"{path}:1"
+        )
+    if not isinstance(data, LineDict):
+        raise ConfigError(
+            f"a roles file is a mapping with roles, found {describe_found(data)}",
+            where=f"{path}:{line_of(data)}",
+        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read roles: {exc}", where=str(path)) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", where=where) from exc
-    try:
-        rbac = Rbac.model_validate(data if data is not None else {})
+        rbac = Rbac.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc), where=str(path)) from exc
-    _check_references(rbac, path)
+        raise validation_error(exc, path, data) from exc
+    _check_references(rbac, path, data)
     return rbac
 
 
-def _check_references(rbac: Rbac, path: Path) -> None:
-    unknown: Mapping[str, str] = {a: r for a, r in rbac.agents.items() if r not in rbac.roles}
-    for agent, role in unknown.items():
-        raise ConfigError(f"agent {agent!r} has unknown role {role!r}", where=f"{path}: agents")
+def _check_references(rbac: Rbac, path: Path, data: LineDict) -> None:
+    for agent, role in rbac.agents.items():
+        if role not in rbac.roles:
+            line = locate(data, ("agents", agent))
+            raise ConfigError(
+                f"agent {agent!r} has unknown role {role!r}", where=f"{path}:{line}, agents.{agent}"
+            )
     if rbac.default_role not in rbac.roles:
-        raise ConfigError(f"unknown default_role {rbac.default_role!r}", where=str(path))
+        line = locate(data, ("default_role",)) if "default_role" in data else line_of(data)
+        raise ConfigError(
+            f"unknown default_role {rbac.default_role!r}", where=f"{path}:{line}, default_role"
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sized
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from gatekeeper.cli._app import App, now_option, pass_app
 
 @click.group("policy")
 def command() -> None:
-    """Validate and show the gate policy (gates.yml, waivers.yml).
+    """Validate and show the gate policy (gates.yml, waivers.yml, rbac.yml).
 
     Example: gatekeeper policy validate policies/
     """
@@ -24,20 +23,26 @@ def command() -> None:
 @now_option
 @pass_app
 def validate(app: App, path: Path | None) -> None:
-    """Check a policy file or directory (and its waivers); exit 2 naming file:line if invalid.
+    """Check a policy directory or one file; exit 2 naming file:line and the field if invalid.
 
-    Example: gatekeeper policy validate policies/gates.yml
+    A directory is checked as --policy reads it: every gate file, waivers.yml and
+    rbac.yml. A single file is checked by its name: rbac.yml as roles,
+    waivers.yml as waivers, any other as gates (with the waivers and roles
+    beside it).
+
+    Example: gatekeeper policy validate policies/
     """
-    from gatekeeper.policy import load_policy, load_waivers
+    from gatekeeper.policy import validate_path
 
     target = path if path is not None else app.settings.policy
-    policy = load_policy(target)
-    waivers = load_waivers(target, policy, app.now)
-    files = ", ".join(str(p) for p in policy.sources)
-    click.echo(
-        f"policy ok: {_count(policy.gates, 'gate')}, "
-        f"{_count(policy.environments, 'environment')}, {_count(waivers, 'waiver')} ({files})"
-    )
+    result = validate_path(target, app.now)
+    if result.kind == "policy":
+        from gatekeeper.ops.alerts.policy import load_triage_policy
+
+        load_triage_policy(target)
+    counts = ", ".join(_count(n, noun) for noun, n in result.counts)
+    files = ", ".join(str(p) for p in result.files)
+    click.echo(f"{result.kind} ok: {counts} ({files})")
 
 
 @command.command("show")
@@ -66,5 +71,5 @@ def show(app: App, output_format: str) -> None:
         click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
 
 
-def _count(items: Sized, noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

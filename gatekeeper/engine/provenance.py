@@ -16,17 +16,15 @@ from gatekeeper.engine.report import PolicySource, Provenance
 from gatekeeper.errors import ConfigError
 from gatekeeper.policy.models import Policy
 from gatekeeper.policy.waivers import waivers_file
-
-ROLES_FILES = ("rbac.yml",)
+from gatekeeper.rbac import rbac_file
 
 
 def provenance(policy_path: Path, policy: Policy, *, now_from_option: bool) -> Provenance:
     """The version, the gate, waiver and role files read (with sha256), the time's source."""
     files = list(policy.sources)
     waivers = waivers_file(policy_path)
-    directory = policy_path if policy_path.is_dir() else policy_path.parent
-    roles = [directory / name for name in ROLES_FILES if (directory / name).is_file()]
-    files += [f for f in (waivers, *roles) if f is not None and f not in files]
+    roles = rbac_file(policy_path)
+    files += [f for f in (waivers, roles) if f is not None and f not in files]
     return Provenance(
         version=__version__,
         policy_files=tuple(PolicySource(str(f), _sha256(f)) for f in files),

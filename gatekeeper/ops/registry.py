@@ -32,8 +32,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.gates.freeze_window import TimeZoneName
 from gatekeeper.ops.schedule import check_schedule
-from gatekeeper.policy._yaml import LineDict, LineList, load_yaml
-from gatekeeper.policy.loader import validation_error
+from gatekeeper.policy._yaml import LineDict, LineList, load_yaml, validation_error
 
 DEFAULT_REGISTRY = Path("ops/task_registry.yml")
 REGISTRY_VARIABLE = "GATEKEEPER_REGISTRY"

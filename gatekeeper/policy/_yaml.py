@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from gatekeeper.errors import ConfigError
 
@@ -140,3 +141,59 @@ def locate(data: Any, loc: Sequence[int | str], default: int = 1) -> int:
         else:
             break
     return line
+
+
+_MAPPING, _LIST = "a mapping", "a list"
+_SHAPES = {
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
+    "dict_type": _MAPPING,
+    "list_type": _LIST,
+    "tuple_type": _LIST,
+    "set_type": _LIST,
+    "frozen_set_type": _LIST,
+}
+
+
+def validation_error(
+    exc: ValidationError,
+    path: Path,
+    data: Any,
+    *,
+    at: tuple[int | str, ...] = (),
+    label: str = "",
+) -> ConfigError:
+    """A :class:`ConfigError` for ``exc`` pointing at the line of the offending field.
+
+    ``data`` is the raw YAML that holds the validated value at ``at``; ``label``
+    prefixes the field name in the message (e.g. ``gates.followup_watch.``).
+    """
+    first = exc.errors()[0]
+    line = locate(data, (*at, *first["loc"]), default=line_of(data))
+    field = (label + ".".join(str(part) for part in first["loc"])).rstrip(".")
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif first["type"] in _SHAPES:  # pydantic's words name our classes ("instance of Waiver")
+        message = f"expected {_SHAPES[first['type']]}, found {describe_found(first.get('input'))}"
+    elif isinstance(first.get("input"), str | int | float) and first["type"] != "missing":
+        got = repr(first["input"])
+        message += "" if got in message else f", got {got}"
+    return ConfigError(message, where=f"{path}:{line}, {field or 'top level'}")
+
+
+def describe_found(data: Any) -> str:
+    """What a YAML document or value is, in the words of a policy author."""
+    if data is None:
+        return "nothing"
+    if isinstance(data, dict):
+        return "a mapping"
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, int | float):
+        return "a number"
+    if isinstance(data, str):
+        return "a string"
+    return "a date" if hasattr(data, "isoformat") else "a value"

@@ -21,7 +21,7 @@ from gatekeeper.gates.base import GateConfig
 from gatekeeper.gates.registry import gate_type
 from gatekeeper.intelligence.settings import DEFAULT_CORRELATION, DEFAULT_RISK, RiskSettings
 from gatekeeper.models import NAME_RE
-from gatekeeper.policy._yaml import LineDict, line_of, load_yaml, locate
+from gatekeeper.policy._yaml import LineDict, describe_found, line_of, load_yaml, validation_error
 from gatekeeper.policy.models import DEFAULT_MAX_WAIVER_DAYS, Environment, Policy, PolicyFile
 
 NOT_GATE_FILES = frozenset({"rbac.yml", "rbac.yaml", "waivers.yml", "waivers.yaml"})
@@ -53,31 +53,6 @@ def load_policy(path: Path | str) -> Policy:
     return merged.policy()
 
 
-def validation_error(
-    exc: ValidationError,
-    path: Path,
-    data: Any,
-    *,
-    at: tuple[int | str, ...] = (),
-    label: str = "",
-) -> ConfigError:
-    """A :class:`ConfigError` for ``exc`` pointing at the line of the offending field.
-
-    ``data`` is the raw YAML that holds the validated value at ``at``; ``label``
-    prefixes the field name in the message (e.g. ``gates.followup_watch.``).
-    """
-    first = exc.errors()[0]
-    line = locate(data, (*at, *first["loc"]), default=line_of(data))
-    field = (label + ".".join(str(part) for part in first["loc"])).rstrip(".")
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field"
-    elif isinstance(first.get("input"), str | int | float) and first["type"] != "missing":
-        got = repr(first["input"])
-        message += "" if got in message else f", got {got}"
-    return ConfigError(message, where=f"{path}:{line}, {field or 'top level'}")
-
-
 class _Merger:
     """Accumulates files; remembers where each name was defined to report clashes."""
 
@@ -90,8 +65,10 @@ class _Merger:
 
     def add(self, path: Path, data: Any) -> None:
         if not isinstance(data, LineDict):
-            found = "an empty file" if data is None else type(data).__name__
-            raise ConfigError(f"a policy file is a mapping, found {found}", where=f"{path}:1")
+            found = "an empty file" if data is None else describe_found(data)
+            raise ConfigError(
+                f"a policy file is a mapping, found {found}", where=f"{path}:{line_of(data)}"
+            )
         try:
             top = PolicyFile.model_validate(data)
         except ValidationError as exc:

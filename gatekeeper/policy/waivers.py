@@ -1,9 +1,11 @@
 """Waivers (``waivers.yml`` beside the policy): a time-boxed "yes, we know".
 
-A YAML list of ``{gate, service, env, reason, ticket, approved_by, approved_at?,
-expires_at, incidents?}``. An *active* waiver (approved, not expired) turns its
-gate's block into warn for that service and environment — never into pass. With
-``incidents`` it only covers findings about those incidents. ``expires_at`` may
+``{version: 1, waivers: [...]}``, each waiver ``{gate, service, env, reason,
+ticket, approved_by, approved_at?, expires_at, incidents?}``; a bare list of
+waivers (the first format) is still read the same way. An *active* waiver
+(approved, not expired) turns its gate's block into warn for that service and
+environment — never into pass. With ``incidents`` it only covers findings about
+those incidents. ``expires_at`` may
 be a date (the waiver lasts through that UTC day) or a timestamp; it may lie at
 most the policy's ``max_waiver_days`` after ``approved_at`` (or after now when
 there is none), otherwise the file is a configuration error.
@@ -14,15 +16,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.gates.base import Finding
 from gatekeeper.models import IncidentId, ServiceName
-from gatekeeper.policy._yaml import LineList, load_yaml
-from gatekeeper.policy.loader import validation_error
+from gatekeeper.policy._yaml import (
+    LineDict,
+    LineList,
+    describe_found,
+    line_of,
+    load_yaml,
+    validation_error,
+)
 from gatekeeper.policy.models import Policy
 from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
@@ -95,6 +103,15 @@ class Waiver(BaseModel):
         }
 
 
+class WaiversFile(BaseModel):
+    """The top level of a versioned waivers file; each waiver is validated afterwards."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    waivers: list[Any] | None = None
+
+
 def waivers_file(policy_path: Path) -> Path | None:
     """``waivers.yml`` in the policy directory (a file policy's own directory), if any."""
     directory = policy_path if policy_path.is_dir() else policy_path.parent
@@ -109,12 +126,39 @@ def load_waivers(policy_path: Path | str, policy: Policy, now: datetime) -> tupl
     path = waivers_file(Path(policy_path))
     if path is None:
         return ()
+    return read_waivers(path, policy, now)
+
+
+def read_waivers(path: Path, policy: Policy, now: datetime) -> tuple[Waiver, ...]:
+    """The waivers of the file ``path``: ``{version: 1, waivers: [...]}`` or a bare list."""
     data = load_yaml(path)
     if data is None:
         return ()
-    if not isinstance(data, LineList):
-        raise ConfigError("waivers.yml is a list of waivers", where=f"{path}:1")
-    return tuple(_waiver(path, data, index, policy, now) for index in range(len(data)))
+    items = _waiver_list(path, data)
+    return tuple(_waiver(path, items, index, policy, now) for index in range(len(items)))
+
+
+_SHAPE = "a waivers file is version: 1 with the list of waivers under waivers:"
+
+
+def _waiver_list(path: Path, data: Any) -> LineList:
+    if isinstance(data, LineList):  # the first format: a bare list
+        return data
+    if not isinstance(data, LineDict):
+        raise ConfigError(
+            f"{_SHAPE}, found {describe_found(data)}", where=f"{path}:{line_of(data)}"
+        )
+    if "version" not in data:  # most likely one waiver without its "- "
+        raise ConfigError(f"{_SHAPE}, found no version", where=f"{path}:{line_of(data)}, version")
+    try:
+        WaiversFile.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, path, data) from exc
+    items = data.get("waivers")
+    if items is None:
+        return LineList()
+    assert isinstance(items, LineList)  # WaiversFile checked it is a list
+    return items
 
 
 def _waiver(path: Path, data: LineList, index: int, policy: Policy, now: datetime) -> Waiver:

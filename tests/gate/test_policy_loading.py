@@ -95,7 +95,7 @@ def test_shown_policy_loads_back_to_the_same_policy(run_cli: CliRun, tmp_path: P
 def test_validate_reports_counts(run_cli: CliRun) -> None:
     result = run_cli("policy", "validate", str(REPO / "policies"), "--now", "2026-03-01T00:00:00Z")
     assert result.exit_code == 0
-    assert result.stdout.startswith("policy ok: 3 gates, 3 environments, 1 waiver (")
+    assert result.stdout.startswith("policy ok: 3 gates, 3 environments, 1 waiver, 5 roles (")
 
 
 # (name, gates.yml, waivers.yml or None, line, text in the message)

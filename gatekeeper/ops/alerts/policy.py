@@ -23,8 +23,7 @@ class TriagePolicy(BaseModel):
 def load_triage_policy(path: Path) -> TriagePolicy:
     """The ``triage:`` section of the policy files (the defaults when there is none)."""
     from gatekeeper.policy import policy_files
-    from gatekeeper.policy._yaml import LineDict, load_yaml
-    from gatekeeper.policy.loader import validation_error
+    from gatekeeper.policy._yaml import LineDict, load_yaml, validation_error
 
     if not path.exists():
         return TriagePolicy()
