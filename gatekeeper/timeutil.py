@@ -59,6 +59,17 @@ def format_timestamp(value: datetime) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
+def format_second(value: datetime) -> str:
+    """An aware datetime for people: UTC ISO-8601 to the second (no microseconds), ``Z``.
+
+    Human reports (text, Markdown, GitHub annotations) use this; stored records and
+    the JSON report keep :func:`format_timestamp`'s full precision.
+    """
+    if value.tzinfo is None:
+        raise ValueError("refusing to format a naive datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utcnow() -> datetime:
     """The current time in UTC. Only the CLI should call this; library code takes ``now``."""
     return datetime.now(UTC)

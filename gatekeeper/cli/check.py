@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from gatekeeper.engine.evaluate import CheckRequest
 from gatekeeper.engine.provenance import store_location
 from gatekeeper.engine.report import Report
 from gatekeeper.errors import ConfigError
-from gatekeeper.reports import FORMATS, render
+from gatekeeper.reports import FORMATS, HUMAN_FORMATS, render
 from gatekeeper.reports.output import check_writable, write_report
 
 # Writability is checked by check_writable, before any gate runs, with one message.
@@ -30,12 +32,21 @@ _FILE = click.Path(path_type=Path)
 @click.option("--strict/--no-strict", default=None, help="Override the environment's strictness.")
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warn as well as on block.")
 @click.option(
+    "-o",
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Report on stdout.",
+    help="Report on stdout (-o as in conftest; files: --junit/--json/--markdown).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print the decision line only (text, markdown, github)."
+)
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No ANSI colour in the text report (also NO_COLOR=1; never coloured when piped).",
 )
 @click.option("--junit", "junit_file", type=_FILE, help="Also write a JUnit XML report here.")
 @click.option("--json", "json_file", type=_FILE, help="Also write the JSON report here.")
@@ -53,6 +64,8 @@ def command(
     strict: bool | None,
     fail_on_warn: bool,
     output_format: str,
+    quiet: bool,
+    no_color: bool,
     junit_file: Path | None,
     json_file: Path | None,
     markdown_file: Path | None,
@@ -65,6 +78,12 @@ def command(
 
     Example: gatekeeper check --env prod --service checkout --junit gate.xml
     """
+    if quiet and output_format not in HUMAN_FORMATS:
+        raise ConfigError(
+            f"--quiet prints the decision line of a human report; a {output_format} report "
+            "is always complete",
+            where="--quiet",
+        )
     outputs = [
         (fmt, path)
         for fmt, path in (("junit", junit_file), ("json", json_file), ("markdown", markdown_file))
@@ -96,10 +115,26 @@ def command(
             click.echo(f"gatekeeper: error: {exc}", err=True)
             errors.append(str(exc))
     report = replace(report, output_errors=tuple(errors))
-    click.echo(render(report, output_format), nl=False)
+    color = output_format == "text" and use_color(no_color, os.environ, _stdout_is_tty())
+    click.echo(render(report, output_format, color=color, quiet=quiet), nl=False, color=color)
     if markdown_file is None:
         _append_step_summary(report)
     return report.exit_code
+
+
+def use_color(no_color: bool, environ: Mapping[str, str], tty: bool) -> bool:
+    """Colour only on a terminal, unless ``--no-color``, ``NO_COLOR`` (any value) or a dumb TERM."""
+    if no_color or environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
+        return False
+    return tty
+
+
+def _stdout_is_tty() -> bool:
+    stream = sys.stdout
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # a closed stream
+        return False
 
 
 def _append_step_summary(report: Report) -> None:

@@ -33,7 +33,7 @@ from gatekeeper.engine.reasons import explain
 from gatekeeper.engine.report import Decision, most_severe
 from gatekeeper.gates.base import Finding, GateConfig
 from gatekeeper.policy.waivers import Waiver
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def settle(
     if config.mode == "shadow":
         return Settled("pass", f"{why}; shadow mode: would {raw}", shadow_decision=raw)
     if found == "block" and waiver is not None and waiver.covers(findings):
-        note = f"waived to warn by {waiver.ticket} until {format_timestamp(waiver.expires_at)}"
+        note = f"waived to warn by {waiver.ticket} until {format_second(waiver.expires_at)}"
         return Settled(most_severe(("warn", failed)), f"{why}; {note}", waiver_applied=True)
     if found == "block" and override:
         note = "overridden to warn (break-glass)"

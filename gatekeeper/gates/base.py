@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from gatekeeper.errors import EvaluationError
 from gatekeeper.store.base import ServiceRecord
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 Mode = Literal["default", "warn", "block", "shadow"]
 OnError = Literal["fail_closed", "warn"]
@@ -59,7 +59,7 @@ def describe_due(due: datetime) -> str:
     """A due time for people: a date-only due (the end of that UTC day) shows as the date."""
     if due.time() == time.max:
         return due.date().isoformat()
-    return format_timestamp(due)
+    return format_second(due)
 
 
 class GateConfig(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from gatekeeper.gates.base import Finding, GateConfig, GateContext, describe_due
 from gatekeeper.models import FollowUp, Incident, Severity
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 
 class FollowupWatchConfig(GateConfig):
@@ -61,7 +61,7 @@ def active_incident_finding(incident: Incident) -> Finding:
         owner=incident.labels.get("owner"),
         message=(
             f"{incident.severity} incident {incident.id} is {incident.status} since "
-            f"{format_timestamp(incident.started_at)}: {incident.title}"
+            f"{format_second(incident.started_at)}: {incident.title}"
         ),
     )
 

@@ -11,13 +11,14 @@ either
 * absolute: ``{from: "2026-12-24T00:00:00Z", to: "2027-01-02T00:00:00Z"}``, from
   inclusive, to exclusive, each with an explicit zone.
 
-Each window in effect is one finding, saying when the freeze lifts. This gate
-never reads the incident store.
+Each window in effect is one finding, saying when the freeze lifts (its ``due``,
+and in its message on the gate's clock and in UTC). This gate never reads the
+incident store.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +26,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from gatekeeper.gates.base import Finding, GateConfig, GateContext
 from gatekeeper.models import UtcDatetime
-from gatekeeper.timeutil import format_timestamp
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -145,17 +145,44 @@ class FreezeWindowGate:
 
     def evaluate(self, config: FreezeWindowConfig, context: GateContext) -> list[Finding]:
         zone = ZoneInfo(config.timezone)
-        return [
-            Finding(
-                kind="freeze_window",
-                message=(
-                    f"release freeze {window.name!r} in effect ({config.timezone}) until "
-                    f"{format_timestamp(frozen_until(config, window, context.now))}"
-                ),
+        findings = []
+        for window in config.windows:
+            if not window.contains(context.now, zone):
+                continue
+            until = frozen_until(config, window, context.now)
+            findings.append(
+                Finding(
+                    kind="freeze_window",
+                    due=until,
+                    message=(
+                        f"release freeze {window.name!r} in effect until "
+                        f"{describe_until(until, config.timezone)}"
+                    ),
+                )
             )
-            for window in config.windows
-            if window.contains(context.now, zone)
-        ]
+        return findings
+
+
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
+
+
+def describe_until(end: datetime, timezone: str) -> str:
+    """When a freeze lifts, for people: on the gate's own clock, then in UTC.
+
+    ``2026-12-04 18:00 Europe/Kyiv (16:00Z)``; the UTC date is repeated only when
+    it differs (``2026-12-05 00:30 Asia/Tokyo (2026-12-04 15:30Z)``); a gate kept
+    in UTC shows ``2026-12-04 16:00Z``. Seconds appear only when there are some.
+    """
+    utc = end.astimezone(UTC)
+    if timezone in _UTC_NAMES:
+        return f"{_wall(utc)}Z"
+    local = end.astimezone(ZoneInfo(timezone))
+    utc_text = _wall(utc) if utc.date() != local.date() else _wall(utc).split(" ", 1)[1]
+    return f"{_wall(local)} {timezone} ({utc_text}Z)"
+
+
+def _wall(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
 
 
 def frozen_until(config: FreezeWindowConfig, window: FreezeWindow, at: datetime) -> datetime:

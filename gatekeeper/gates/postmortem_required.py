@@ -18,7 +18,7 @@ from pydantic import Field
 
 from gatekeeper.gates.base import Finding, GateConfig, GateContext
 from gatekeeper.models import Artifact, Incident, Severity
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 
 class PostmortemRequiredConfig(GateConfig):
@@ -81,7 +81,7 @@ def missing_postmortem_finding(incident: Incident, due: datetime) -> Finding:
         due=due,
         message=(
             f"{incident.severity} incident {incident.id} ({incident.status}) has no postmortem; "
-            f"it was due {format_timestamp(due)}: {incident.title}"
+            f"it was due {format_second(due)}: {incident.title}"
         ),
     )
 

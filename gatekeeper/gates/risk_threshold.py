@@ -22,7 +22,7 @@ from gatekeeper.gates.base import Finding, GateConfig, GateContext
 from gatekeeper.intelligence.risk import ServiceRisk, score_record
 from gatekeeper.intelligence.settings import DEFAULT_RISK, RiskSettings
 from gatekeeper.models import Severity
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 
 class RiskThresholdConfig(GateConfig):
@@ -60,7 +60,7 @@ class RiskThreshold:
                 owner=i.labels.get("owner"),
                 message=(
                     f"{i.severity} incident {i.id} is {i.status} since "
-                    f"{format_timestamp(i.started_at)}: a {i.severity} vetoes the release "
+                    f"{format_second(i.started_at)}: a {i.severity} vetoes the release "
                     f"whatever the risk score ({risk.score:g}): {i.title}"
                 ),
             )

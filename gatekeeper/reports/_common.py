@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gatekeeper.engine.report import GateResult, Report
 from gatekeeper.gates.base import Finding, describe_due
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
 
 
 def strictness_note(report: Report) -> str:
@@ -33,7 +33,7 @@ def provenance_line(report: Report) -> str:
             f"store {store.backend} {store.location} ({state}, {len(store.skipped)} skipped)"
         )
     when = "from --now" if source is not None and source.now_from_option else "clock"
-    parts.append(f"now {format_timestamp(report.evaluated_at)} ({when})")
+    parts.append(f"now {format_second(report.evaluated_at)} ({when})")
     return "provenance: " + "; ".join(parts)
 
 
@@ -59,19 +59,64 @@ def clear_actions(report: Report) -> list[str]:
     """What would clear the gate: the work to do first, then waiver and override."""
     actions: list[str] = []
     for result in needs_action(report):
-        if result.error is not None:
-            actions.append(f"{result.gate}: make the incident store readable ({result.error})")
-        actions.extend(_finding_action(result, f) for f in result.findings)
+        actions.extend(_work_actions(result))
     blocked = [r for r in report.results if r.decision == "block"]
+    actions.extend(_waiver_hint(r, report) for r in blocked)
     if blocked:
-        actions.extend(_waiver_hint(r, report) for r in blocked)
-        services = " ".join(f"--service {s}" for s in report.services)
-        actions.append(
-            "break glass: gatekeeper --agent AGENT check "
-            f'--env {report.env} {services} --override "REASON" '
-            "(AGENT needs gate_override; the override is recorded on the incidents)"
-        )
+        actions.append(_break_glass(report))
     return list(dict.fromkeys(actions))
+
+
+def result_actions(result: GateResult, report: Report) -> list[str]:
+    """What would clear this one result (empty for a pass): its work, then waiver and override."""
+    if result.decision not in ("warn", "block", "error"):
+        return []
+    actions = _work_actions(result)
+    if result.decision == "block":
+        actions += [_waiver_hint(result, report), _break_glass(report)]
+    return list(dict.fromkeys(actions))
+
+
+def totals_line(report: Report) -> str:
+    """``4 gates × 3 services: 1 block, 4 warn, 7 pass`` over the gate × service results.
+
+    Errors and gates not run (``--gate``) are added when there are any; when the
+    gates' ``services``/``envs`` leave some pairs out, ``(N apply)`` says how many remain.
+    """
+    gates = dict.fromkeys([r.gate for r in report.results] + [g for g, _ in report.not_run])
+    services = len(report.services)
+    head = f"{_count(len(gates), 'gate')} × {_count(services, 'service')}"
+    evaluated = len(report.results) + len(report.not_run)
+    if evaluated != len(gates) * services:
+        head += f" ({evaluated} apply)"
+    tally = {d: 0 for d in ("block", "error", "warn", "pass")}
+    for result in report.results:
+        tally[result.decision] += 1
+    parts = [f"{n} {d}" for d, n in tally.items() if n or d != "error"]
+    if report.not_run:
+        parts.append(f"{len(report.not_run)} not run")
+    return f"{head}: {', '.join(parts)}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _work_actions(result: GateResult) -> list[str]:
+    actions = []
+    if result.error is not None:
+        actions.append(f"{result.gate}: make the incident store readable ({result.error})")
+    actions.extend(_finding_action(result, f) for f in result.findings)
+    return actions
+
+
+def _break_glass(report: Report) -> str:
+    services = " ".join(f"--service {s}" for s in report.services)
+    return (
+        "break glass: gatekeeper --agent AGENT check "
+        f'--env {report.env} {services} --override "REASON" '
+        "(AGENT needs gate_override; the override is recorded on the incidents)"
+    )
 
 
 def _finding_action(result: GateResult, finding: Finding) -> str:

@@ -22,7 +22,8 @@ from gatekeeper.timeutil import format_timestamp
 SCHEMA_VERSION = 1
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    """The document; a machine report is never coloured nor shortened (the options are unused)."""
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
 
 

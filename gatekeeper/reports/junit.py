@@ -5,7 +5,8 @@ Suites are named ``gatekeeper.<env>.<service>``; each testcase has that as its
 stable across runs. block → ``<failure type="block">`` listing every finding;
 warn → ``<skipped message="warn: ...">`` (not red on dashboards), or
 ``<failure type="warn">`` under ``--fail-on-warn``; error → ``<error>``; pass →
-an empty testcase.
+an empty testcase. The text of a failure, error or skip ends with what would
+clear that result (the follow-ups to close, the waiver, the override command).
 
 The testcases are built with ``junit_xml``; the document is then shaped to be
 valid against both the Jenkins (surefire) and the Windy Road (Ant) schemas,
@@ -23,13 +24,14 @@ import xml.etree.ElementTree as ET
 from junit_xml import TestCase, TestSuite
 
 from gatekeeper.engine.report import GateResult, Report
-from gatekeeper.reports._common import finding_line
+from gatekeeper.reports._common import finding_line, result_actions
 from gatekeeper.timeutil import format_timestamp
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    """The document; a machine report is never coloured nor shortened (the options are unused)."""
     root = ET.Element("testsuites")
     for index, service in enumerate(report.services):
         root.append(_suite(report, service, index))
@@ -123,6 +125,10 @@ def _details(result: GateResult, report: Report) -> str:
         lines.append(f"waiver {result.waiver.ticket}: {result.waiver.reason}")
     if result.override and report.override is not None:
         lines.append(f"override by {report.override.agent}: {report.override.reason}")
+    actions = result_actions(result, report)
+    if actions:
+        lines.append("what would clear it:")
+        lines.extend(f"- {action}" for action in actions)
     return "\n".join(lines)
 
 

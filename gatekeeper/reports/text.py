@@ -1,4 +1,10 @@
-"""The default report: a few lines a person reads in a CI log, decision first."""
+"""The default report: a few lines a person reads in a CI log, decision first.
+
+With ``color`` (the CLI decides: a terminal, no ``NO_COLOR``, no ``--no-color``)
+decisions are painted with plain ANSI codes — PASS green, WARN yellow, BLOCK and
+ERROR red — and the decision line is bold. Padding is computed on the plain
+words, so the columns line up either way. ``quiet`` keeps the decision line only.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,29 @@ from gatekeeper.reports._common import (
     partial_note,
     provenance_line,
     strictness_note,
+    totals_line,
 )
-from gatekeeper.timeutil import format_timestamp
+from gatekeeper.timeutil import format_second
+
+COLORS = {"pass": "32", "warn": "33", "block": "31", "error": "31"}
+BOLD, RESET, DEFAULT_COLOR = "\x1b[1m", "\x1b[0m", "\x1b[39m"
+_DECISION_WIDTH = max(len(d) for d in COLORS)
 
 
-def render(report: Report) -> str:
-    lines = [_headline(report)]
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    lines = [_headline(report, color)]
+    if quiet:
+        return lines[0] + "\n"
+    lines.append(totals_line(report))
     if not report.results:
         lines.append("  no gate applies to these services in this environment")
-    width = max((len(r.gate) + len(r.service) for r in report.results), default=0) + 3
+    width = max((len(_label(r)) for r in report.results), default=0)
     for result in report.results:
-        lines.extend(_result(result, report, width))
+        lines.extend(_result(result, report, width, color))
     for waiver in report.expired_waivers:
         lines.append(
             f"  expired waiver ignored: {waiver.gate}/{waiver.service} ({waiver.ticket}, "
-            f"expired {format_timestamp(waiver.expires_at)})"
+            f"expired {format_second(waiver.expires_at)})"
         )
     if report.override is not None:
         lines.append(_override(report))
@@ -36,18 +50,31 @@ def render(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _headline(report: Report) -> str:
+def _paint(word: str, decision: str, color: bool) -> str:
+    """``word`` in the colour of ``decision``; the foreground is reset, bold is kept."""
+    return f"\x1b[{COLORS[decision]}m{word}{DEFAULT_COLOR}" if color else word
+
+
+def _headline(report: Report, color: bool) -> str:
     partial = f"; {partial_note(report)}" if report.partial else ""
-    return (
-        f"gatekeeper: {report.decision.upper()} (exit {report.exit_code}) - "
+    decision = _paint(report.decision.upper(), report.decision, color)
+    line = (
+        f"gatekeeper: {decision} (exit {report.exit_code}) - "
         f"{strictness_note(report)}; services {', '.join(report.services)}; "
-        f"evaluated at {format_timestamp(report.evaluated_at)}{partial}"
+        f"evaluated at {format_second(report.evaluated_at)}{partial}"
     )
+    return f"{BOLD}{line}{RESET}" if color else line
 
 
-def _result(result: GateResult, report: Report, width: int) -> list[str]:
-    label = f"{result.gate} / {result.service}".ljust(width)
-    lines = [f"  {result.decision.upper():<5}  {label} {result.reason}"]
+def _label(result: GateResult) -> str:
+    return f"{result.gate} / {result.service}"
+
+
+def _result(result: GateResult, report: Report, width: int, color: bool) -> list[str]:
+    word = result.decision.upper()
+    pad = " " * (_DECISION_WIDTH - len(word))
+    decision = _paint(word, result.decision, color)
+    lines = [f"  {decision}{pad}  {_label(result).ljust(width)}  {result.reason}"]
     if result.waiver is not None and result.decision == "block":
         lines.append(f"         waiver {result.waiver.ticket} is active but does not cover this")
     lines.extend(f"         - {finding_line(f)}" for f in result.findings)

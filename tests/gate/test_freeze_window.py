@@ -8,7 +8,7 @@ import pytest
 
 from gatekeeper.gates.base import GateContext
 from gatekeeper.gates.freeze_window import GATE_TYPE, FreezeWindowConfig
-from gatekeeper.timeutil import parse_timestamp
+from gatekeeper.timeutil import format_timestamp, parse_timestamp
 from tests.conftest import CliRun
 from tests.gate.conftest import PolicyWriter
 
@@ -29,11 +29,14 @@ def weekly(days: list[str], start: str | None = None, end: str | None = None) ->
 
 
 def frozen_until(config: FreezeWindowConfig, now: str) -> str | None:
-    """The UTC time the freeze lifts, from the finding's message; ``None`` if not frozen."""
+    """The UTC time the freeze lifts, from the finding's ``due``; ``None`` if not frozen."""
     context = GateContext(env="prod", service="checkout", now=parse_timestamp(now))
     findings = GATE_TYPE.evaluate(config, context)
     assert len(findings) <= 1
-    return findings[0].message.rsplit("until ", 1)[1] if findings else None
+    if not findings:
+        return None
+    assert findings[0].due is not None
+    return format_timestamp(findings[0].due)
 
 
 KYIV = "Europe/Kyiv"
@@ -155,7 +158,7 @@ def test_absolute_range_edges_through_the_cli(
     assert result.exit_code == exit_code, result
     if exit_code:
         assert "release freeze 'year-end' in effect" in result.stdout
-        assert "until 2027-01-02T00:00:00Z" in result.stdout
+        assert "until 2027-01-02 02:00 Europe/Kyiv (00:00Z)" in result.stdout
     assert not missing_store.exists()  # a freeze-only policy never touches the store
 
 
@@ -174,3 +177,42 @@ def test_all_week_freeze_still_terminates() -> None:
 
 def test_the_gate_reads_no_store() -> None:
     assert GATE_TYPE.lookback(FRIDAY_EVENING) is None
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now", "message"),
+    [
+        # the example users read: 18:00 on the Kyiv clock is 16:00 UTC in winter
+        (KYIV, "2026-12-04T15:00:00Z", "until 2026-12-04 18:00 Europe/Kyiv (16:00Z)"),
+        # the UTC date is repeated when it is not the local one
+        (
+            "Asia/Tokyo",
+            "2026-12-04T14:00:00Z",
+            "until 2026-12-05 00:30 Asia/Tokyo (2026-12-04 15:30Z)",
+        ),
+        # a gate kept in UTC says it once
+        ("UTC", "2026-12-04T15:00:00Z", "until 2026-12-04 16:00Z"),
+    ],
+)
+def test_the_message_shows_the_end_on_the_gate_clock_and_in_utc(
+    timezone: str, now: str, message: str
+) -> None:
+    start, end = {KYIV: ("00:00", "18:00"), "UTC": ("00:00", "16:00")}.get(
+        timezone,
+        ("23:00", "00:30"),  # Tokyo: Friday 23:00 to Saturday 00:30
+    )
+    config = gate(timezone, {"name": "w", "weekly": {"days": ["fri"], "from": start, "to": end}})
+    context = GateContext(env="prod", service="checkout", now=parse_timestamp(now))
+    (finding,) = GATE_TYPE.evaluate(config, context)
+    assert finding.message == f"release freeze 'w' in effect {message}"
+
+
+def test_seconds_show_only_when_the_end_has_some() -> None:
+    config = gate(
+        KYIV, {"name": "x", "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T10:00:30.250Z"}
+    )
+    context = GateContext(
+        env="prod", service="checkout", now=parse_timestamp("2026-01-01T01:00:00Z")
+    )
+    (finding,) = GATE_TYPE.evaluate(config, context)
+    assert finding.message.endswith("until 2026-01-01 12:00:30 Europe/Kyiv (10:00:30Z)")

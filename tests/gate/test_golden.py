@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -67,7 +68,10 @@ SCENARIOS: dict[str, dict[str, object]] = {
     "dev_fail_on_warn": {"env": "dev", "fail_on_warn": True},
     "store_error": {"env": "prod", "store": "missing"},
     "override": {"env": "prod", "override_reason": "hotfix for INC-1", "agent": "sofiia"},
+    # User text that must stay text in every human report, and times with microseconds.
+    "hostile_text": {"env": "prod", "seed": "hostile", "now": NOW + timedelta(microseconds=654321)},
 }
+HOSTILE_TITLE = "<img src=x onerror=alert(1)> | `rm -rf /` *bold* _em_ [link](http://x) & ~del~"
 
 
 def _seed(store_dir: Path) -> None:
@@ -87,6 +91,23 @@ def _seed(store_dir: Path) -> None:
     )
 
 
+def _seed_hostile(store_dir: Path) -> None:
+    active = factories.incident(
+        suffix="evl001", title=HOSTILE_TITLE, owner="<b>eve</b>",
+        started_at=NOW - timedelta(days=2, microseconds=-123456),
+    )  # fmt: skip
+    factories.write(
+        store_dir,
+        [active],
+        [
+            factories.followup(
+                active, followup_id="fu_evl00001", owner="mallory|ops", due="2026-02-25",
+                title="fix ``the`` <script>alert(1)</script> parser",
+            )
+        ],
+    )  # fmt: skip
+
+
 def _unavailable() -> IncidentStore:
     raise StoreUnavailable("connection refused", where="postgresql://db.internal/incidents")
 
@@ -101,13 +122,14 @@ def _report(scenario: str, root: Path) -> Report:
     (policy / "waivers.yml").write_text(textwrap.dedent(WAIVERS))
     store_dir = base / "store"
     opener = _unavailable
+    seed = _seed_hostile if options.pop("seed", None) == "hostile" else _seed
     if options.pop("store", None) != "missing":
         store_dir.mkdir()
-        _seed(store_dir)
+        seed(store_dir)
         opener = lambda: JsonlIncidentStore(store_dir)  # noqa: E731
     request = CheckRequest(
         services=("checkout", "payments", "search"),
-        now=NOW,
+        now=options.pop("now", NOW),  # type: ignore[arg-type]
         backend="jsonl",
         location="ops/incidents",
         now_from_option=True,
@@ -141,6 +163,23 @@ def test_golden(root: Path, scenario: str, fmt: str) -> None:
         path.write_text(output, encoding="utf-8")
     assert path.exists(), f"missing {path}; regenerate with GATEKEEPER_REGEN_GOLDEN=1"
     assert output == path.read_text(encoding="utf-8")
+
+
+COLOR_SCENARIOS = ("prod_block", "dev_fail_on_warn", "store_error")
+
+
+@pytest.mark.parametrize("scenario", COLOR_SCENARIOS)
+def test_golden_text_in_colour(root: Path, scenario: str) -> None:
+    """The text report as a terminal gets it: the same lines, decisions painted with ANSI."""
+    output = render(_report(scenario, root), "text", color=True)
+    path = GOLDEN / f"{scenario}.text-color.txt"
+    if REGENERATE:
+        path.write_text(output, encoding="utf-8")
+    assert path.exists(), f"missing {path}; regenerate with GATEKEEPER_REGEN_GOLDEN=1"
+    assert output == path.read_text(encoding="utf-8")
+    plain = render(_report(scenario, root), "text")
+    assert re.sub(r"\x1b\[[0-9;]*m", "", output) == plain  # colour adds nothing else
+    assert "\x1b[" not in plain
 
 
 @pytest.mark.parametrize("xsd", ["junit-jenkins-10.xsd", "junit-windyroad.xsd"])
