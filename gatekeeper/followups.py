@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import InvalidInput
-from gatekeeper.models import Event, FollowUp
+from gatekeeper.models import FOLLOWUP_PRIORITIES, FOLLOWUP_STATUSES, Event, FollowUp
 from gatekeeper.timeutil import parse_due
 
 DEFAULT_SLA_DAYS: Mapping[str, int] = {"P0": 3, "P1": 7, "P2": 14, "P3": 30}
@@ -100,9 +100,9 @@ def _acceptable(field: str, value: Any) -> bool:
     if field == "ticket":
         return value is None or isinstance(value, str)
     if field == "priority":
-        return value in DEFAULT_SLA_DAYS
+        return value in FOLLOWUP_PRIORITIES
     if field == "status":
-        return value in ("open", "in_progress", "done", "cancelled")
+        return value in FOLLOWUP_STATUSES
     if field == "due":
         try:
             parse_due(value)
