@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from gatekeeper.errors import InvalidInput
+from gatekeeper.followups import days_overdue
 from gatekeeper.incidents import IncidentService
 from gatekeeper.inputs import FollowupChanges, IncidentChanges, NewFollowup, NewIncident
 from gatekeeper.rbac import DEFAULT_RBAC
 from gatekeeper.store.jsonl import JsonlIncidentStore
-from gatekeeper.summary import days_overdue, followup_summary
+from gatekeeper.summary import followup_summary
 from tests.conftest import NOW
 
 
