@@ -40,7 +40,6 @@ from gatekeeper.models import (
     IncidentStatus,
     ServiceName,
     Severity,
-    Text,
     Title,
     UtcDatetime,
     check_text,
@@ -141,13 +140,26 @@ def _check_meta(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _length(low: int, high: int) -> AfterValidator:
+    """A length check worded like the title's: ``must be 1-200 characters``."""
+
+    def check(value: str) -> str:
+        if not low <= len(value) <= high:
+            if low == 0:
+                raise ValueError(f"must be at most {high} characters")
+            raise ValueError(f"must be {low}-{high} characters")
+        return value
+
+    return AfterValidator(check)
+
+
 Due = Annotated[datetime, BeforeValidator(_due)]
-Summary = Annotated[Text, Field(min_length=1, max_length=10_000)]
-Message = Annotated[Text, Field(max_length=10_000)]
-Owner = Annotated[Text, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
-Ticket = Annotated[Text, Field(min_length=1, max_length=200)]
-LabelKey = Annotated[Text, Field(min_length=1, max_length=100), AfterValidator(_not_blank)]
-LabelValue = Annotated[Text, Field(max_length=1000)]
+Summary = Annotated[str, _length(1, 10_000), AfterValidator(check_text)]
+Message = Annotated[str, _length(0, 10_000), AfterValidator(check_text)]
+Owner = Annotated[str, _length(1, 200), AfterValidator(check_text), AfterValidator(_not_blank)]
+Ticket = Annotated[str, _length(1, 200), AfterValidator(check_text)]
+LabelKey = Annotated[str, _length(1, 100), AfterValidator(check_text), AfterValidator(_not_blank)]
+LabelValue = Annotated[str, _length(0, 1000), AfterValidator(check_text)]
 Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=100)]
 Meta = Annotated[dict[str, Any], AfterValidator(_check_meta)]
 FollowupTitle = Annotated[Title, AfterValidator(_not_blank)]

@@ -76,7 +76,7 @@ def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
     """
     loc, message = validation_problem(exc)
     if not loc:
-        return f"{message} ({prefix.rstrip('.')})" if prefix else message
+        return f"{message} ({prefix.rstrip('.')})" if prefix else f"(record): {message}"
     return f"{prefix}{loc}: {message}"
 
 
