@@ -61,12 +61,26 @@ def _utc(value: Any) -> datetime:
 def validation_problem(exc: ValidationError) -> tuple[str, str]:
     """The first offending field of ``exc`` (``""`` for the whole record) and what is wrong."""
     first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"])
+    loc = ".".join(_printable(str(part)) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     more = len(exc.errors()) - 1
     return loc, message + (f" (and {more} more)" if more else "")
+
+
+def _printable(part: str) -> str:
+    # A dict key in the location may be the bad text itself (NUL, a lone surrogate):
+    # escape it, so the one-line error can always be printed and sent as JSON.
+    return part if _encodable(part) else ascii(part)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return text.isprintable()
 
 
 def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
