@@ -8,17 +8,37 @@ event id, so the fold is deterministic even for events with equal timestamps).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.models import Event, FollowUp
+from gatekeeper.errors import InvalidInput
+from gatekeeper.models import FOLLOWUP_PRIORITIES, FOLLOWUP_STATUSES, Event, FollowUp
 from gatekeeper.timeutil import parse_due
 
 DEFAULT_SLA_DAYS: Mapping[str, int] = {"P0": 3, "P1": 7, "P2": 14, "P3": 30}
 FOLLOWUP_FIELDS = ("title", "owner", "due", "priority", "status", "ticket")
 _DEFAULT_PRIORITY = "P2"
+
+
+_DAY_SECONDS = 86400
+
+
+def days_overdue(followup: FollowUp, now: datetime) -> int:
+    """Whole days past due, every started day counted: the one rule for "N days overdue".
+
+    A follow-up due yesterday 23:00 is 1 day overdue at 01:00 today (not 0: it *is*
+    late); one due by the end of 2026-02-25 (a date-only due) is 1 day overdue all of
+    2026-02-26 and 5 days overdue on 2026-03-02 — the calendar days since its due
+    day. Not overdue (due now or later, or done/cancelled) is 0. The gate, the
+    follow-up summary, the weekly digest and the risk score all use this function.
+    """
+    if not followup.is_overdue(now):
+        return 0
+    late = (now - followup.due).total_seconds()
+    return max(1, math.ceil(late / _DAY_SECONDS))
 
 
 def default_due(created_at: datetime, priority: str, sla_days: Mapping[str, int]) -> datetime:
@@ -99,13 +119,13 @@ def _acceptable(field: str, value: Any) -> bool:
     if field == "ticket":
         return value is None or isinstance(value, str)
     if field == "priority":
-        return value in DEFAULT_SLA_DAYS
+        return value in FOLLOWUP_PRIORITIES
     if field == "status":
-        return value in ("open", "in_progress", "done", "cancelled")
+        return value in FOLLOWUP_STATUSES
     if field == "due":
         try:
             parse_due(value)
-        except Exception:  # 5, null, a list, a year 99999: whatever it is, it is not a due
+        except (InvalidInput, TypeError):
             return False
         return True
     return isinstance(value, str)

@@ -15,15 +15,17 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from gatekeeper.artifacts import ArtifactFile, check_folder, prepare_artifact
+from gatekeeper.artifacts import prepare_artifact, staged_artifact_file
 from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.followups import (
-    DEFAULT_SLA_DAYS,
-    FOLLOWUP_FIELDS,
-    default_due,
-    fold_followups,
-    policy_sla_days,
+from gatekeeper.followups import DEFAULT_SLA_DAYS, default_due, fold_followups, policy_sla_days
+from gatekeeper.inputs import (
+    FollowupChanges,
+    IncidentChanges,
+    NewEvent,
+    NewFollowup,
+    NewIncident,
+    parse_input,
 )
 from gatekeeper.models import (
     ACTIVE_STATUSES,
@@ -41,10 +43,8 @@ from gatekeeper.models import (
 from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
 from gatekeeper.store.patch import apply_patch, make_patch
-from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
+from gatekeeper.timeutil import format_timestamp
 
-CREATE_FIELDS = ("service", "env", "severity", "title", "started_at", "summary", "labels")
-UPDATABLE_FIELDS = ("status", "severity", "title", "summary", "labels")
 M = TypeVar("M", Incident, Event)
 
 
@@ -118,14 +118,13 @@ class IncidentService:
 
     # -- writes ------------------------------------------------------------------
 
-    def create(self, params: Mapping[str, Any], *, now: datetime) -> Incident:
-        """Open an incident from ``service, env, severity, title`` and optional fields."""
+    def create(self, new: NewIncident, *, now: datetime) -> Incident:
+        """Open an incident from a validated :class:`NewIncident`."""
         actor = self.rbac.require(self.agent, "incident_write")
-        _refuse_unknown(params, CREATE_FIELDS)
-        started = parse_timestamp(params.get("started_at") or now, field="started_at")
+        started = new.started_at or now
         fields = {
+            **new.model_dump(exclude_none=True),
             "status": "open",
-            **params,
             "id": new_incident_id(started),
             "started_at": started,
             "created_at": now,
@@ -133,8 +132,6 @@ class IncidentService:
             "created_by": actor,
         }
         incident = _validated(Incident, fields)
-        if incident.status != "open":
-            raise InvalidInput("a new incident starts open", where="status")
         event = self._event(
             incident.id,
             "status_change",
@@ -146,47 +143,40 @@ class IncidentService:
         self.store.write(WriteBatch(new_incidents=(incident,), events=(event,)))
         return incident
 
-    def update(self, incident_id: str, changes: Mapping[str, Any], *, now: datetime) -> Incident:
+    def update(self, incident_id: str, changes: IncidentChanges, *, now: datetime) -> Incident:
         """Change status, severity, title, summary or labels; status changes are events.
 
         Sent as a patch of the named fields, applied by the store to the latest
-        version under its lock, so concurrent updates compose.
+        version under its lock, so concurrent updates compose. Labels merge: the
+        keys given are set, a null value removes its key, and ``replace_labels``
+        makes the labels given replace all of them.
         """
         actor = self.rbac.require(self.agent, "incident_write")
-        _refuse_unknown(changes, UPDATABLE_FIELDS)
-        if not changes:
-            raise InvalidInput("nothing to update", where="params")
         current = self._incident(incident_id)
+        fields = changes.fields()
         patch = make_patch(
             incident_id=incident_id,
-            fields={k: v for k, v in changes.items() if k != "labels"},
-            labels_set=changes.get("labels") or {},
-            replace_labels="labels" in changes,
+            fields=fields,
+            labels_set=changes.labels_set(),
+            labels_remove=() if changes.replace_labels else changes.labels_remove(),
+            replace_labels=changes.replace_labels,
             updated_at=now,
             actor=actor,
-            status_event_id=new_event_id() if "status" in changes else None,
+            status_event_id=new_event_id() if "status" in fields else None,
             base_updated_at=current.updated_at,
         )
         apply_patch(current, patch)  # refused here, before anything is written
         self.store.write(WriteBatch(patches=(patch,)))
         return self.store.get_incident(incident_id)
 
-    def append_event(
-        self,
-        incident_id: str,
-        *,
-        type: str,
-        message: str = "",
-        meta: Mapping[str, Any] | None = None,
-        ts: str | datetime | None = None,
-        now: datetime,
-    ) -> Event:
+    def append_event(self, incident_id: str, new: NewEvent, *, now: datetime) -> Event:
+        """Append a timeline event; a ``followup`` event adds or changes a follow-up."""
         self.rbac.require(self.agent, "incident_write")
-        when = parse_timestamp(ts, field="ts") if ts is not None else now
-        if type == "followup":
-            return self._followup_event(incident_id, dict(meta or {}), message, now, when)
+        when = new.ts or now
+        if new.type == "followup":
+            return self._followup_event(incident_id, dict(new.meta), new.message, now, when)
         self._incident(incident_id)
-        event = self._event(incident_id, type, message, now, ts=when, meta=dict(meta or {}))
+        event = self._event(incident_id, new.type, new.message, now, ts=when, meta=dict(new.meta))
         self.store.write(WriteBatch(events=(event,)))
         return event
 
@@ -205,27 +195,22 @@ class IncidentService:
             now,
             meta={"name": name, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes},
         )
-        file = ArtifactFile.of(self.artifacts_dir, artifact, content)
-        check_folder(file.folder)  # refused before anything is written
-        self.store.write(WriteBatch(artifacts=(artifact,), events=(event,), files=(file,)))
+        with staged_artifact_file(self.artifacts_dir, artifact, content):
+            self.store.write(WriteBatch(artifacts=(artifact,), events=(event,)))
         return artifact
 
-    def add_followup(
-        self, incident_id: str, params: Mapping[str, Any], *, now: datetime
-    ) -> FollowUp:
+    def add_followup(self, incident_id: str, new: NewFollowup, *, now: datetime) -> FollowUp:
         """Record a follow-up; ``due`` defaults to now + the SLA days of its priority."""
         self.rbac.require(self.agent, "incident_write")
-        meta = self._new_followup_meta(params, now)
+        meta = self._new_followup_meta(new, now)
         followup_id = new_followup_id()
         return self._write_followup(incident_id, followup_id, meta, now, "follow-up added")[1]
 
     def update_followup(
-        self, incident_id: str, followup_id: str, params: Mapping[str, Any], *, now: datetime
+        self, incident_id: str, followup_id: str, changes: FollowupChanges, *, now: datetime
     ) -> FollowUp:
         self.rbac.require(self.agent, "incident_write")
-        meta = _followup_meta(params, required=())
-        if not meta:
-            raise InvalidInput("nothing to update", where="params")
+        meta = _followup_meta(changes)
         existing = {f.followup_id for f in self.get(incident_id).followups}
         if followup_id not in existing:
             raise NotFound("no such follow-up", where=f"{incident_id}/{followup_id}")
@@ -247,27 +232,18 @@ class IncidentService:
                 where="meta.followup_id",
             )
         existing = {f.followup_id for f in self.get(incident_id).followups}
-        try:
-            if followup_id in existing:
-                fields = _followup_meta(meta, required=())
-                if not fields:
-                    raise InvalidInput("nothing to update", where="meta")
-                text = message or "follow-up updated"
-            else:
-                fields = self._new_followup_meta(meta, now)
-                text = message or "follow-up added"
-        except InvalidInput as exc:
-            if exc.where is None or exc.where.startswith("meta"):
-                raise
-            raise InvalidInput(exc.message, where=f"meta.{exc.where}") from None
+        if followup_id in existing:
+            fields = _followup_meta(parse_input(FollowupChanges, meta, where="meta."))
+            text = message or "follow-up updated"
+        else:
+            fields = self._new_followup_meta(parse_input(NewFollowup, meta, where="meta."), now)
+            text = message or "follow-up added"
         return self._write_followup(incident_id, followup_id, fields, now, text, ts=when)[0]
 
-    def _new_followup_meta(self, params: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-        meta = _followup_meta(params, required=("title", "owner"))
-        meta.setdefault("priority", "P2")
-        meta.setdefault("status", "open")
-        if "due" not in meta:
-            meta["due"] = format_timestamp(default_due(now, meta["priority"], self.sla_days()))
+    def _new_followup_meta(self, new: NewFollowup, now: datetime) -> dict[str, Any]:
+        meta = _followup_meta(new)
+        if new.due is None:
+            meta["due"] = format_timestamp(default_due(now, new.priority, self.sla_days()))
         return meta
 
     def _write_followup(
@@ -347,39 +323,13 @@ def _check_incident_id(incident_id: str) -> str:
     return incident_id
 
 
-check_incident_id = _check_incident_id  # public: the intelligence commands check ids alike
-
-
-def _refuse_unknown(params: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"unknown field; expected one of {', '.join(allowed)}", where=unknown[0])
-
-
-def _status_timestamps(current: Incident, status: str, now: datetime) -> dict[str, Any]:
-    """Set ``resolved_at``/``closed_at`` on the way forward, clear them on reopening."""
-    stamps: dict[str, Any] = {}
-    if status in ("resolved", "closed"):
-        stamps["resolved_at"] = current.resolved_at or now
-    else:
-        stamps["resolved_at"] = None
-    stamps["closed_at"] = (current.closed_at or now) if status == "closed" else None
-    return stamps
-
-
-def _followup_meta(params: Mapping[str, Any], *, required: tuple[str, ...]) -> dict[str, Any]:
-    _refuse_unknown(params, FOLLOWUP_FIELDS)
-    meta = {k: v for k, v in params.items() if v is not None}
-    for name in required:
-        if not isinstance(meta.get(name), str) or not meta[name].strip():
-            raise InvalidInput("required", where=name)
-    for name in ("title", "owner", "ticket"):
-        if name in meta and not isinstance(meta[name], str):
-            raise InvalidInput("must be a string", where=name)
-    if "priority" in meta and meta["priority"] not in DEFAULT_SLA_DAYS:
-        raise InvalidInput("must be one of P0, P1, P2, P3", where="priority")
-    if "status" in meta and meta["status"] not in ("open", "in_progress", "done", "cancelled"):
-        raise InvalidInput("must be one of open, in_progress, done, cancelled", where="status")
-    if "due" in meta:
-        meta["due"] = format_timestamp(parse_due(meta["due"]))
+def _followup_meta(followup: NewFollowup | FollowupChanges) -> dict[str, Any]:
+    """The ``meta`` of a ``followup`` event: the fields given (defaults of a new one
+    included), ``due`` as a UTC timestamp."""
+    given = followup.model_dump() if isinstance(followup, NewFollowup) else followup.given()
+    meta = {k: v for k, v in given.items() if v is not None or k == "ticket"}
+    if isinstance(followup, NewFollowup) and meta.get("ticket") is None:
+        meta.pop("ticket", None)
+    if meta.get("due") is not None:
+        meta["due"] = format_timestamp(meta["due"])
     return meta

@@ -11,7 +11,7 @@ import secrets
 import string
 import time
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -21,10 +21,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    model_validator,
 )
 
 from gatekeeper.errors import InvalidInput
-from gatekeeper.timeutil import format_timestamp, parse_timestamp
+from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
 Severity = Literal["P0", "P1", "P2", "P3", "P4"]
 FollowupPriority = Literal["P0", "P1", "P2", "P3"]
@@ -32,11 +33,14 @@ IncidentStatus = Literal["open", "mitigated", "resolved", "closed"]
 FollowupStatus = Literal["open", "in_progress", "done", "cancelled"]
 ArtifactKind = Literal["md", "json", "txt"]
 
-SEVERITIES: tuple[Severity, ...] = ("P0", "P1", "P2", "P3", "P4")
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+INCIDENT_STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
+FOLLOWUP_PRIORITIES: tuple[FollowupPriority, ...] = get_args(FollowupPriority)
+FOLLOWUP_STATUSES: tuple[FollowupStatus, ...] = get_args(FollowupStatus)
 ACTIVE_STATUSES: frozenset[str] = frozenset({"open", "mitigated"})
 OPEN_FOLLOWUP_STATUSES: frozenset[str] = frozenset({"open", "in_progress"})
 
-INCIDENT_ID_RE = re.compile(r"^inc_\d{8}_\d{4}_[a-z0-9]{6}$")
+INCIDENT_ID_RE = re.compile(r"^inc_[0-9]{8}_[0-9]{4}_[a-z0-9]{6}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 ARTIFACT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(md|json|txt)$")
 EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -54,16 +58,40 @@ def _utc(value: Any) -> datetime:
         raise ValueError(exc.message.removeprefix("value: ")) from None
 
 
-def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
-    """One line naming the first offending field: ``params.severity: Input should be ...``."""
+def validation_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first offending field of ``exc`` (``""`` for the whole record) and what is wrong."""
     first = exc.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "(record)"
+    loc = ".".join(_printable(str(part)) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown field"
     more = len(exc.errors()) - 1
-    suffix = f" (and {more} more)" if more else ""
-    return f"{prefix}{loc}: {message}{suffix}"
+    return loc, message + (f" (and {more} more)" if more else "")
+
+
+def _printable(part: str) -> str:
+    # A dict key in the location may be the bad text itself (NUL, a lone surrogate):
+    # escape it, so the one-line error can always be printed and sent as JSON.
+    return part if _encodable(part) else ascii(part)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return text.isprintable()
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """One line naming the first offending field: ``params.severity: Input should be ...``.
+
+    A check of the whole record names no field: ``nothing to update (params)``.
+    """
+    loc, message = validation_problem(exc)
+    if not loc:
+        return f"{message} ({prefix.rstrip('.')})" if prefix else f"(record): {message}"
+    return f"{prefix}{loc}: {message}"
 
 
 def _check_incident_id(value: str) -> str:
@@ -81,9 +109,22 @@ def _check_name(value: str) -> str:
     return value
 
 
+def check_text(value: str) -> str:
+    """Refuse what no backend stores faithfully: NUL (PostgreSQL text) and lone
+    surrogates (not encodable as UTF-8, so not a JSON Lines record either)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must not contain lone surrogates (not valid Unicode text)") from None
+    return value
+
+
 def _check_title(value: str) -> str:
     if not 1 <= len(value) <= 200:
         raise ValueError("must be 1-200 characters")
+    check_text(value)
     if _CONTROL_RE.search(value):
         raise ValueError("must not contain control characters")
     return value
@@ -94,6 +135,8 @@ UtcDatetime = Annotated[
     BeforeValidator(_utc),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
+Text = Annotated[str, AfterValidator(check_text)]
+"""A text value of any record: no NUL, no lone surrogate."""
 IncidentId = Annotated[str, AfterValidator(_check_incident_id)]
 ServiceName = Annotated[str, AfterValidator(_check_name)]
 Title = Annotated[str, AfterValidator(_check_title)]
@@ -115,8 +158,8 @@ class Incident(Record):
     severity: Severity
     status: IncidentStatus = "open"
     title: Title
-    summary: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    summary: Text | None = None
+    labels: dict[Text, Text] = Field(default_factory=dict)
     started_at: UtcDatetime
     created_at: UtcDatetime
     updated_at: UtcDatetime
@@ -135,9 +178,23 @@ class Event(Record):
     ts: UtcDatetime
     recorded_at: UtcDatetime
     type: str = Field(pattern=EVENT_TYPE_RE.pattern)
-    message: str = ""
+    message: Text = ""
     meta: dict[str, Any] = Field(default_factory=dict)
     actor: str
+
+    @model_validator(mode="after")
+    def _followup_due(self) -> Event:
+        # A follow-up's due is a date or a timestamp; anything else (5, null, a list)
+        # is refused here, so a reader reports such a stored event as corrupt.
+        if self.type == "followup" and "due" in self.meta:
+            due = self.meta["due"]
+            if not isinstance(due, str):
+                raise ValueError("meta.due: expected a date (YYYY-MM-DD) or a timestamp string")
+            try:
+                parse_due(due, field="meta.due")
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None
+        return self
 
 
 class Artifact(Record):

@@ -9,24 +9,23 @@ incident's own status (closing an incident does not excuse its follow-ups).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from gatekeeper.errors import InvalidInput
+from gatekeeper.followups import days_overdue
 from gatekeeper.models import NAME_RE, SEVERITIES, FollowUp, Incident
 from gatekeeper.store import IncidentStore
 from gatekeeper.timeutil import format_timestamp
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 3650
-_DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True)
 class OverdueFollowup:
-    """An overdue follow-up and how many days late it is (rounded up)."""
+    """An overdue follow-up and how many days late it is (:func:`days_overdue`)."""
 
     followup: FollowUp
     days_overdue: int
@@ -111,12 +110,6 @@ def followup_summary(
         open_followups=still_open,
         overdue_followups=overdue,
     )
-
-
-def days_overdue(followup: FollowUp, now: datetime) -> int:
-    """Whole days past due, rounded up: a follow-up due yesterday is 1 day late, not 0."""
-    late = (now - followup.due).total_seconds()
-    return max(0, math.ceil(late / _DAY_SECONDS))
 
 
 def _check_scope(service: str, env: str, window_days: int) -> None:

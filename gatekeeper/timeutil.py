@@ -6,6 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from gatekeeper.errors import InvalidInput
 
+MIN_YEAR = 1970
+MAX_YEAR = 9999
+"""Timestamps are accepted from 1970 to 9999, once converted to UTC."""
+
 
 def parse_timestamp(value: str | datetime, *, field: str = "timestamp") -> datetime:
     """Parse an ISO-8601 timestamp that carries a zone, returning it in UTC.
@@ -28,22 +32,31 @@ def parse_timestamp(value: str | datetime, *, field: str = "timestamp") -> datet
             f"{field}: {value!s} has no time zone; write it in UTC with a trailing Z "
             "(e.g. 2026-02-23T10:00:00Z)"
         )
-    return parsed.astimezone(UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: before year 1 in UTC
+        utc = None
+    if utc is None or not MIN_YEAR <= utc.year <= MAX_YEAR:
+        shown = repr(value) if isinstance(value, str) else str(value)
+        raise InvalidInput(f"{field}: {shown} is outside the years {MIN_YEAR}-{MAX_YEAR} (UTC)")
+    return utc
 
 
 def parse_due(value: str | date | datetime, *, field: str = "due") -> datetime:
     """Parse a follow-up due value: a date (due by the end of that UTC day) or a timestamp."""
     if isinstance(value, datetime):
         return parse_timestamp(value, field=field)
-    if isinstance(value, date):
-        return end_of_day(value)
-    text = value.strip()
-    if len(text) == 10:
+    if not isinstance(value, date):
+        text = value.strip()
+        if len(text) != 10:
+            return parse_timestamp(text, field=field)
         try:
-            return end_of_day(date.fromisoformat(text))
+            value = date.fromisoformat(text)
         except ValueError:
             raise InvalidInput(f"{field}: {value!r} is not a date (expected YYYY-MM-DD)") from None
-    return parse_timestamp(text, field=field)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InvalidInput(f"{field}: {value} is outside the years {MIN_YEAR}-{MAX_YEAR} (UTC)")
+    return end_of_day(value)
 
 
 def end_of_day(day: date) -> datetime:

@@ -94,6 +94,7 @@ class Seeded:
 @pytest.fixture
 def seeded(store_dir: Path) -> Seeded:
     from gatekeeper.incidents import IncidentService
+    from gatekeeper.inputs import NewFollowup, NewIncident
     from gatekeeper.rbac import DEFAULT_RBAC
 
     service = IncidentService(
@@ -103,13 +104,13 @@ def seeded(store_dir: Path) -> Seeded:
         agent="helion",
     )
     incident = service.create(
-        {"service": "gateway", "env": "prod", "severity": "P1", "title": "Gateway 5xx rate >5%"},
+        NewIncident(service="gateway", env="prod", severity="P1", title="Gateway 5xx rate >5%"),
         now=SEEDED_AT,
     )
     # Five minutes later, so the timeline's order does not hang on random event ids.
     followup = service.add_followup(
         incident.id,
-        {"title": "Alert on 5xx ratio", "owner": "ana"},
+        NewFollowup(title="Alert on 5xx ratio", owner="ana"),
         now=SEEDED_AT + timedelta(minutes=5),
     )
     return Seeded(store_dir, incident.id, followup.followup_id)

@@ -7,7 +7,6 @@ renders the result; option syntax errors are :class:`InvalidInput` naming the op
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,15 +16,22 @@ import click
 from gatekeeper.cli import _incident_text as text
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
 from gatekeeper.errors import InvalidInput, NotFound
-from gatekeeper.models import SEVERITIES
+from gatekeeper.inputs import (
+    FollowupChanges,
+    IncidentChanges,
+    NewEvent,
+    NewFollowup,
+    NewIncident,
+    load_json,
+    parse_input,
+)
+from gatekeeper.models import FOLLOWUP_PRIORITIES, FOLLOWUP_STATUSES, INCIDENT_STATUSES, SEVERITIES
 from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
 from gatekeeper.timeutil import parse_due, parse_timestamp
 
 T = TypeVar("T")
-STATUSES = ("open", "mitigated", "resolved", "closed")
-FOLLOWUP_STATUSES = ("open", "in_progress", "done", "cancelled")
-FOLLOWUP_PRIORITIES = ("P0", "P1", "P2", "P3")
+STATUSES = INCIDENT_STATUSES
 output_format = format_option("text", "json")
 
 
@@ -61,11 +67,16 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def _label_changes(values: Sequence[str]) -> dict[str, str | None]:
+    """``--label KEY=VALUE`` sets a label, ``--label KEY=`` removes it (``None``)."""
+    return {k: (v if v != "" else None) for k, v in _pairs(values, "--label").items()}
+
+
 def _json_object(value: str, option: str) -> dict[str, Any]:
     try:
-        data = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not valid JSON: {exc.msg}", where=option) from None
+        data = load_json(value, field=option)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message.removeprefix(f"{option}: "), where=option) from None
     if not isinstance(data, dict):
         raise InvalidInput("expected a JSON object", where=option)
     return data
@@ -122,7 +133,7 @@ def create(
         summary=summary,
         labels=_pairs(labels, "--label") or None,
     )
-    incident = app.incidents().create(params, now=app.now)
+    incident = app.incidents().create(parse_input(NewIncident, params), now=app.now)
     _emit(output_format, incident.to_json_dict(), lambda: text.incident_line(incident))
 
 
@@ -200,7 +211,12 @@ def list_command(
     "labels",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Repeatable; the labels given replace all existing labels.",
+    help="Repeatable; sets KEY (KEY= removes it); other labels are kept.",
+)
+@click.option(
+    "--replace-labels",
+    is_flag=True,
+    help="The --label values given replace all labels (none given: remove every label).",
 )
 @output_format
 @now_option
@@ -210,19 +226,28 @@ def update(
     /,
     incident_id: str,
     labels: tuple[str, ...],
+    replace_labels: bool,
     output_format: str,
     **options: str | None,
 ) -> None:
     """Change an incident's status, severity, title, summary or labels.
 
+    Labels merge: --label KEY=VALUE sets one, --label KEY= removes one, the others
+    stay; --replace-labels makes the labels given the only ones.
+
     Example: gatekeeper --agent helion incident update inc_20260223_1000_abc123 --status resolved
     """
-    changes = _given(**options, labels=_pairs(labels, "--label") or None)
+    changes = _given(**options, labels=_label_changes(labels) or None)
+    if replace_labels:
+        changes["labels"] = {k: v for k, v in changes.get("labels", {}).items() if v is not None}
+        changes["replace_labels"] = True
     if not changes:
         raise InvalidInput(
-            "nothing to update: give --status, --severity, --title, --summary or --label"
+            "nothing to update: give --status, --severity, --title, --summary, --label "
+            "or --replace-labels"
         )
-    incident = app.incidents().update(incident_id, changes, now=app.now)
+    typed = parse_input(IncidentChanges, changes)
+    incident = app.incidents().update(incident_id, typed, now=app.now)
     _emit(output_format, incident.to_json_dict(), lambda: text.incident_line(incident))
 
 
@@ -256,14 +281,16 @@ def event(
     fields = (
         _json_object(meta_json, "--meta-json") if meta_json is not None else _pairs(meta, "--meta")
     )
-    recorded = app.incidents().append_event(
-        incident_id,
-        type=event_type,
-        message=message,
-        meta=fields,
-        ts=_parsed(parse_timestamp, ts, "--ts"),
-        now=app.now,
+    new = parse_input(
+        NewEvent,
+        _given(
+            type=event_type,
+            message=message,
+            meta=fields,
+            ts=_parsed(parse_timestamp, ts, "--ts"),
+        ),
     )
+    recorded = app.incidents().append_event(incident_id, new, now=app.now)
     _emit(output_format, recorded.to_json_dict(), lambda: text.event_line(recorded))
 
 
@@ -320,7 +347,8 @@ def followup_add(
     --title "Alert on 5xx ratio" --owner ana --priority P1 --due 2026-03-01
     """
     params = _given(**options, due=_parsed(parse_due, due, "--due"))
-    added = app.incidents().add_followup(incident_id, params, now=app.now)
+    new = parse_input(NewFollowup, params)
+    added = app.incidents().add_followup(incident_id, new, now=app.now)
     _emit(output_format, added.to_json_dict(), lambda: text.followup_line(added))
 
 
@@ -355,7 +383,8 @@ def followup_update(
         raise InvalidInput(
             "nothing to update: give --status, --due, --owner, --title, --priority or --ticket"
         )
-    changed = app.incidents().update_followup(incident_id, followup_id, params, now=app.now)
+    changes = parse_input(FollowupChanges, params)
+    changed = app.incidents().update_followup(incident_id, followup_id, changes, now=app.now)
     _emit(output_format, changed.to_json_dict(), lambda: text.followup_line(changed))
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from gatekeeper.followups import days_overdue
 from gatekeeper.gates.base import Finding, GateConfig, GateContext, describe_due
 from gatekeeper.models import FollowUp, Incident, Severity
 from gatekeeper.timeutil import format_second
@@ -70,7 +71,7 @@ def overdue_followup_finding(
     followup: FollowUp, incident: Incident, context: GateContext
 ) -> Finding:
     """A finding for a follow-up that is still open past its due time."""
-    days = (context.now - followup.due).days
+    days = days_overdue(followup, context.now)
     return Finding(
         kind="overdue_followup",
         incident_id=followup.incident_id,

@@ -31,6 +31,7 @@ from typing import Any
 from gatekeeper.errors import InvalidInput
 from gatekeeper.gates.postmortem_required import resolution_time
 from gatekeeper.incidents import IncidentService, check_incident_id
+from gatekeeper.inputs import NewEvent
 from gatekeeper.intelligence.reading import read_window
 from gatekeeper.intelligence.settings import CorrelationSettings
 from gatekeeper.intelligence.signature import title_tokens
@@ -257,13 +258,12 @@ def append_note(
         last = max(previous, key=lambda e: (e.ts, e.recorded_at, e.id))
         if last.meta.get("related") == related:
             return None
-    return service.append_event(
-        report.incident.id,
+    note = NewEvent(
         type=EVENT_TYPE,
         message=note_message(report),
         meta={"related": related, "window_days": report.window_days},
-        now=now,
     )
+    return service.append_event(report.incident.id, note, now=now)
 
 
 def run(

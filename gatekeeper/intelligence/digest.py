@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import InvalidInput
+from gatekeeper.followups import days_overdue
 from gatekeeper.intelligence.reading import read_window
 from gatekeeper.intelligence.recurrence import group_incidents
 from gatekeeper.intelligence.stats import describe
@@ -32,7 +33,6 @@ from gatekeeper.intelligence.weeks import IsoWeek
 from gatekeeper.models import ACTIVE_STATUSES, SEVERITIES, FollowUp, Incident
 from gatekeeper.store.base import IncidentFilter, IncidentStore
 from gatekeeper.store.fileio import atomic_write
-from gatekeeper.summary import days_overdue
 from gatekeeper.timeutil import format_timestamp
 
 RESOLVED_LOOKBACK_DAYS = 90

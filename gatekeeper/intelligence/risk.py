@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from gatekeeper.followups import days_overdue
 from gatekeeper.gates.postmortem_required import (
     PostmortemRequiredConfig,
     is_postmortem,
@@ -33,7 +34,6 @@ from gatekeeper.intelligence.recurrence import group_incidents
 from gatekeeper.intelligence.settings import RiskPart, RiskSettings
 from gatekeeper.models import Incident
 from gatekeeper.store.base import IncidentStore, ServiceRecord
-from gatekeeper.summary import days_overdue
 from gatekeeper.timeutil import format_timestamp
 
 _POSTMORTEM = PostmortemRequiredConfig()

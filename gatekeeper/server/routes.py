@@ -19,6 +19,7 @@ from gatekeeper.engine.check import run_check
 from gatekeeper.engine.evaluate import CheckRequest
 from gatekeeper.engine.provenance import store_location
 from gatekeeper.errors import ConfigError, GatekeeperError, InvalidInput
+from gatekeeper.inputs import load_json
 from gatekeeper.reports import render
 from gatekeeper.server.errors import HttpError, log_error
 from gatekeeper.server.keys import ApiKey, KeyStore
@@ -117,14 +118,7 @@ def _decode(body: bytes) -> Any:
         raise InvalidInput(f"request: not UTF-8 (byte {exc.start})") from None
     if not text.strip():
         raise InvalidInput("request: empty body; expected a JSON object")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"request: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise InvalidInput("request: JSON nested too deeply") from None
+    return load_json(text, field="request")
 
 
 async def check(state: ServerState, request: Request) -> Response:

@@ -14,7 +14,6 @@ ever reaches the caller.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,6 +24,7 @@ from pydantic import Field, ValidationError
 from gatekeeper.config import Settings
 from gatekeeper.errors import Forbidden, GatekeeperError, InvalidInput
 from gatekeeper.incidents import incident_service
+from gatekeeper.inputs import load_json
 from gatekeeper.models import describe_validation_error
 from gatekeeper.rbac import Rbac
 from gatekeeper.store import IncidentStore
@@ -167,12 +167,7 @@ def _decode(raw: bytes | str) -> Any:
         raise InvalidInput(f"request: not UTF-8 (byte {exc.start})") from None
     if not text.strip():
         raise InvalidInput("request: empty; expected a JSON object")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"request: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    return load_json(text, field="request")
 
 
 def _json_type(value: Any) -> str:

@@ -7,26 +7,29 @@ agent and a person at the CLI get the same behaviour.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, Field
 
 from gatekeeper.errors import InvalidInput
+from gatekeeper.inputs import (
+    FollowupChanges,
+    IncidentChanges,
+    Input,
+    NewEvent,
+    NewFollowup,
+    NewIncident,
+    parse_input,
+)
 from gatekeeper.models import (
-    EVENT_TYPE_RE,
-    FollowupPriority,
-    FollowupStatus,
     IncidentId,
     IncidentStatus,
     ServiceName,
     Severity,
-    Title,
     UtcDatetime,
 )
 from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
-from gatekeeper.timeutil import parse_due
 from gatekeeper.tools.base import Params, Result, Tool, ToolContext
 
 TOOL = Tool("oncall_tool", "Incidents, their timelines, artifacts and follow-ups.")
@@ -37,37 +40,32 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-def _due(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("expected a date (YYYY-MM-DD) or an ISO-8601 timestamp string")
-    try:
-        return parse_due(value, field="value")
-    except InvalidInput as exc:
-        raise ValueError(exc.message.removeprefix("value: ")) from None
-
-
-Due = Annotated[datetime, BeforeValidator(_due)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+InputT = TypeVar("InputT", bound=Input)
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _input(model: type[InputT], params: Params, *ids: str) -> InputT:
+    """The operation's typed input: the action's params less the ids naming the target.
+
+    Each action's params model *is* its input model plus those ids, so limits and
+    wording are the CLI's; this second pass only drops the ids (and says "nothing
+    to update" when nothing else was given).
+    """
+    given = params.model_dump(exclude_unset=True, exclude=set(ids))
+    return parse_input(model, given, prefix="params.")
 
 
 # -- incidents -------------------------------------------------------------------------
 
 
-class CreateParams(Params):
-    service: ServiceName
-    env: ServiceName
-    severity: Severity
-    title: Title
-    started_at: UtcDatetime | None = None
-    summary: Text | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+class CreateParams(NewIncident, Params):
+    pass
 
 
 @TOOL.action("incident_create", CreateParams, writes=True)
 def incident_create(ctx: ToolContext, params: CreateParams) -> Result:
     """Open an incident; ``started_at`` defaults to now."""
-    incident = ctx.incidents.create(params.model_dump(exclude_none=True), now=ctx.now)
+    incident = ctx.incidents.create(_input(NewIncident, params), now=ctx.now)
     return incident.to_json_dict()
 
 
@@ -107,41 +105,26 @@ def incident_list(ctx: ToolContext, params: ListParams) -> Result:
     return {"incidents": [i.to_json_dict() for i in incidents], "count": len(incidents)}
 
 
-class UpdateParams(Params):
+class UpdateParams(IncidentChanges, Params):
     incident_id: IncidentId
-    status: IncidentStatus | None = None
-    severity: Severity | None = None
-    title: Title | None = None
-    summary: Text | None = None
-    labels: dict[str, str] | None = None
 
 
 @TOOL.action("incident_update", UpdateParams, writes=True)
 def incident_update(ctx: ToolContext, params: UpdateParams) -> Result:
-    """Change the fields given; a status change is also recorded as an event."""
-    changes = params.model_dump(exclude_unset=True, exclude={"incident_id"})
+    """Change the fields given; labels merge (null removes one) unless ``replace_labels``."""
+    changes = _input(IncidentChanges, params, "incident_id")
     return ctx.incidents.update(params.incident_id, changes, now=ctx.now).to_json_dict()
 
 
-class AppendEventParams(Params):
+class AppendEventParams(NewEvent, Params):
     incident_id: IncidentId
-    type: str = Field(pattern=EVENT_TYPE_RE.pattern)
-    message: str = Field(default="", max_length=10_000)
-    meta: dict[str, Any] = Field(default_factory=dict)
-    ts: UtcDatetime | None = None
 
 
 @TOOL.action("incident_append_event", AppendEventParams, writes=True)
 def incident_append_event(ctx: ToolContext, params: AppendEventParams) -> Result:
     """Append a timeline event; ``ts`` (when it happened) defaults to now."""
-    event = ctx.incidents.append_event(
-        params.incident_id,
-        type=params.type,
-        message=params.message,
-        meta=params.meta,
-        ts=params.ts,
-        now=ctx.now,
-    )
+    new = _input(NewEvent, params, "incident_id")
+    event = ctx.incidents.append_event(params.incident_id, new, now=ctx.now)
     return event.to_json_dict()
 
 
@@ -181,39 +164,28 @@ def incident_followups_summary(ctx: ToolContext, params: FollowupsSummaryParams)
     return summary.to_json_dict()
 
 
-class FollowupAddParams(Params):
+class FollowupAddParams(NewFollowup, Params):
     incident_id: IncidentId
-    title: Title
-    owner: Name
-    due: Due | None = None
-    priority: FollowupPriority | None = None
-    ticket: Name | None = None
 
 
 @TOOL.action("followup_add", FollowupAddParams, writes=True)
 def followup_add(ctx: ToolContext, params: FollowupAddParams) -> Result:
     """Add a follow-up; ``due`` defaults to now plus the policy's SLA days for its priority."""
-    fields = params.model_dump(exclude_none=True, exclude={"incident_id"})
-    return ctx.incidents.add_followup(params.incident_id, fields, now=ctx.now).to_json_dict()
+    new = _input(NewFollowup, params, "incident_id")
+    return ctx.incidents.add_followup(params.incident_id, new, now=ctx.now).to_json_dict()
 
 
-class FollowupUpdateParams(Params):
+class FollowupUpdateParams(FollowupChanges, Params):
     incident_id: IncidentId
     followup_id: Name
-    title: Title | None = None
-    owner: Name | None = None
-    due: Due | None = None
-    priority: FollowupPriority | None = None
-    status: FollowupStatus | None = None
-    ticket: Name | None = None
 
 
 @TOOL.action("followup_update", FollowupUpdateParams, writes=True)
 def followup_update(ctx: ToolContext, params: FollowupUpdateParams) -> Result:
     """Change the fields given; status ``done`` stamps ``completed_at``."""
-    fields = params.model_dump(exclude_none=True, exclude={"incident_id", "followup_id"})
+    changes = _input(FollowupChanges, params, "incident_id", "followup_id")
     followup = ctx.incidents.update_followup(
-        params.incident_id, params.followup_id, fields, now=ctx.now
+        params.incident_id, params.followup_id, changes, now=ctx.now
     )
     return followup.to_json_dict()
 

@@ -186,7 +186,10 @@ def test_update_status_and_labels(gk: Gatekeeper, seeded: Seeded) -> None:
 
 def test_update_errors(gk: Gatekeeper, seeded: Seeded) -> None:
     nothing = one_error(gk("incident", "update", seeded.incident_id, agent="helion"))
-    assert nothing == "nothing to update: give --status, --severity, --title, --summary or --label"
+    assert nothing == (
+        "nothing to update: give --status, --severity, --title, --summary, --label "
+        "or --replace-labels"
+    )
     missing = one_error(gk("incident", "update", MISSING, "--status", "closed", agent="helion"))
     assert missing == f"no such incident ({MISSING})"
 
@@ -221,7 +224,8 @@ def test_event_with_meta_and_ts(gk: Gatekeeper, seeded: Seeded) -> None:
         (["--meta", "pager"], "expected KEY=VALUE, got 'pager' (--meta)"),
         (
             ["--meta-json", "{nope"],
-            "not valid JSON: Expecting property name enclosed in double quotes (--meta-json)",
+            "not valid JSON: Expecting property name enclosed in double quotes at line 1 column 2 "
+            "(--meta-json)",
         ),
         (["--meta-json", "[1]"], "expected a JSON object (--meta-json)"),
         (

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from gatekeeper.followups import DEFAULT_SLA_DAYS, fold_followups
 from gatekeeper.models import Event
@@ -111,10 +113,17 @@ def test_other_event_types_and_bad_fields_are_ignored() -> None:
         [
             event(0, {"followup_id": "fu_1", "title": "t", "owner": "o"}),
             event(1, {"followup_id": "fu_1", "status": "done"}, type="note"),
-            event(2, {"followup_id": "fu_1", "priority": "P9", "due": "soon", "owner": 3}),
+            event(2, {"followup_id": "fu_1", "priority": "P9", "owner": 3}),
         ]
     )
     assert (fu.status, fu.priority, fu.owner) == ("open", "P2", "o")
+
+
+@pytest.mark.parametrize("due", [5, None, ["2026-03-01"], "soon", "0001-01-01T00:00:00+01:00"])
+def test_a_followup_event_with_a_bad_due_is_not_a_valid_record(due: object) -> None:
+    # Refused as a record, so a store reader reports such a line as corrupt.
+    with pytest.raises(ValidationError, match="meta.due"):
+        event(0, {"followup_id": "fu_1", "title": "t", "owner": "o", "due": due})
 
 
 def test_same_followup_id_on_two_incidents_are_two_followups() -> None:

@@ -87,7 +87,8 @@ def test_overdue_followups_count_whatever_the_incident_status(
         ("fu_activeol", "bob", "2026-01-01T23:59:59.999999Z"),
         ("fu_overdue1", "bob", "2026-02-20T23:59:59.999999Z"),
     ]
-    assert "9 days overdue" in found[1]["message"]
+    # Due by the end of 2026-02-20, checked 2026-03-02: the 10th day past due (days_overdue).
+    assert "10 days overdue" in found[1]["message"]
 
 
 def test_a_later_followup_event_closes_it(

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from gatekeeper.errors import InvalidInput
+from gatekeeper.followups import days_overdue
 from gatekeeper.incidents import IncidentService
+from gatekeeper.inputs import FollowupChanges, IncidentChanges, NewFollowup, NewIncident
 from gatekeeper.rbac import DEFAULT_RBAC
 from gatekeeper.store.jsonl import JsonlIncidentStore
-from gatekeeper.summary import days_overdue, followup_summary
+from gatekeeper.summary import followup_summary
 from tests.conftest import NOW
 
 
@@ -25,7 +27,7 @@ def service(store_dir: Path) -> IncidentService:
 def open_incident(incidents: IncidentService, days_ago: int, **fields: Any) -> str:
     params = {"service": "api", "env": "prod", "severity": "P2", "title": "t", **fields}
     started = NOW - timedelta(days=days_ago)
-    return incidents.create({**params, "started_at": started}, now=started).id
+    return incidents.create(NewIncident(**params, started_at=started), now=started).id
 
 
 def summarise(service: IncidentService, **kwargs: Any) -> Any:
@@ -40,9 +42,9 @@ def test_window_scope(service: IncidentService) -> None:
     open_incident(service, 1, service="web")
     for incident_id in (old_closed, recent_closed):
         service.add_followup(
-            incident_id, {"title": "f", "owner": "o", "due": "2026-03-01"}, now=NOW
+            incident_id, NewFollowup(title="f", owner="o", due="2026-03-01"), now=NOW
         )
-        service.update(incident_id, {"status": "closed"}, now=NOW)
+        service.update(incident_id, IncidentChanges(status="closed"), now=NOW)
     summary = summarise(service, window_days=30)
     assert [i.id for i in summary.active_incidents] == [old_active]
     assert [o.followup.incident_id for o in summary.overdue_followups] == [recent_closed]
@@ -52,11 +54,13 @@ def test_window_scope(service: IncidentService) -> None:
 def test_ordering_and_done_followups(service: IncidentService) -> None:
     p2 = open_incident(service, 2, severity="P2")
     p0 = open_incident(service, 1, severity="P0")
-    late = service.add_followup(p2, {"title": "late", "owner": "a", "due": "2026-02-20"}, now=NOW)
-    later = service.add_followup(p2, {"title": "later", "owner": "b", "due": "2026-02-27"}, now=NOW)
-    done = service.add_followup(p0, {"title": "done", "owner": "c", "due": "2026-02-01"}, now=NOW)
-    service.update_followup(p0, done.followup_id, {"status": "done"}, now=NOW)
-    upcoming = service.add_followup(p0, {"title": "soon", "owner": "d"}, now=NOW)
+    late = service.add_followup(p2, NewFollowup(title="late", owner="a", due="2026-02-20"), now=NOW)
+    later = service.add_followup(
+        p2, NewFollowup(title="later", owner="b", due="2026-02-27"), now=NOW
+    )
+    done = service.add_followup(p0, NewFollowup(title="done", owner="c", due="2026-02-01"), now=NOW)
+    service.update_followup(p0, done.followup_id, FollowupChanges(status="done"), now=NOW)
+    upcoming = service.add_followup(p0, NewFollowup(title="soon", owner="d"), now=NOW)
     summary = summarise(service)
     assert [i.id for i in summary.active_incidents] == [p0, p2]
     assert [f.followup_id for f in summary.open_followups] == [
@@ -73,7 +77,7 @@ def test_ordering_and_done_followups(service: IncidentService) -> None:
 
 def test_days_overdue_rounds_up(service: IncidentService) -> None:
     incident = open_incident(service, 1)
-    followup = service.add_followup(incident, {"title": "f", "owner": "o"}, now=NOW)
+    followup = service.add_followup(incident, NewFollowup(title="f", owner="o"), now=NOW)
     assert days_overdue(followup, followup.due) == 0
     assert days_overdue(followup, followup.due + timedelta(seconds=1)) == 1
     assert days_overdue(followup, followup.due + timedelta(days=1)) == 1
