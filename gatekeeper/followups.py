@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gatekeeper.errors import InvalidInput
 from gatekeeper.models import FOLLOWUP_PRIORITIES, FOLLOWUP_STATUSES, Event, FollowUp
 from gatekeeper.timeutil import parse_due
 
@@ -125,7 +124,7 @@ def _acceptable(field: str, value: Any) -> bool:
     if field == "due":
         try:
             parse_due(value)
-        except (InvalidInput, TypeError):
+        except Exception:  # 5, null, a list, a year 99999: whatever it is, it is not a due
             return False
         return True
     return isinstance(value, str)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from gatekeeper.artifacts import prepare_artifact, staged_artifact_file
+from gatekeeper.artifacts import ArtifactFile, check_folder, prepare_artifact
 from gatekeeper.config import Settings
 from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.followups import DEFAULT_SLA_DAYS, default_due, fold_followups, policy_sla_days
@@ -195,8 +195,9 @@ class IncidentService:
             now,
             meta={"name": name, "sha256": artifact.sha256, "size_bytes": artifact.size_bytes},
         )
-        with staged_artifact_file(self.artifacts_dir, artifact, content):
-            self.store.write(WriteBatch(artifacts=(artifact,), events=(event,)))
+        file = ArtifactFile.of(self.artifacts_dir, artifact, content)
+        check_folder(file.folder)  # refused before anything is written
+        self.store.write(WriteBatch(artifacts=(artifact,), events=(event,), files=(file,)))
         return artifact
 
     def add_followup(self, incident_id: str, new: NewFollowup, *, now: datetime) -> FollowUp:
@@ -321,6 +322,9 @@ def _check_incident_id(incident_id: str) -> str:
             where="incident_id",
         )
     return incident_id
+
+
+check_incident_id = _check_incident_id  # public: the intelligence commands check ids alike
 
 
 def _followup_meta(followup: NewFollowup | FollowupChanges) -> dict[str, Any]:
