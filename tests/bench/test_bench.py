@@ -129,7 +129,10 @@ def test_every_command_in_docs_performance_parses() -> None:
     text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
     commands = re.findall(r"^\s*(?:\$ )?python -m (bench\.\w+)(.*)$", text, flags=re.M)
     assert {module for module, _ in commands} >= {"bench.run", "bench.generate"}
+    from bench import intel
+
     parsers = {"bench.run": run.build_parser(), "bench.generate": generate.build_parser()}
+    parsers["bench.intel"] = intel.build_parser()
     for module, args in commands:
         if module in parsers:
             parsers[module].parse_args(shlex.split(args.split("#")[0]))
