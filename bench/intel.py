@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import GATEKEEPER, NOW, PY, REPO, SIZES, prepare, run_process
+from bench.run import GATEKEEPER, NOW, PY, REPO, SIZES, prepare
 
 WEEK = "2026-W22"  # the last complete ISO week before bench.run.NOW (Monday 2026-06-01)
 PARSE = (
@@ -50,6 +52,21 @@ class Series:
     @property
     def ratio(self) -> float | None:
         return statistics.median(self.ratios) if self.ratios else None
+
+
+def run_process(argv: list[str]) -> tuple[float, int]:
+    """Run ``argv`` to completion; (seconds, peak RSS in KiB of the child, from ``wait4``)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()  # read before waiting: a full pipe would block it
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{err}")
+    return elapsed, usage.ru_maxrss
 
 
 def newest_incident(store: Path) -> str:
@@ -106,7 +123,7 @@ def table(label: str, series: list[Series]) -> str:
         ratio = f"{s.ratio:7.2f}" if s.ratio is not None else f"{'':7}"
         lines.append(
             f"{s.name[:36]:36} {s.median:9.3f} {min(s.seconds):7.3f} {max(s.seconds):7.3f}"
-            f" {s.peak_rss_kb / 1024:7.1f} {ratio}"
+            f" {s.peak_rss_kb / 1024:7.1f} {ratio}".rstrip()
         )
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from gatekeeper import __version__
 from gatekeeper.server.errors import STATUS
-from gatekeeper.tools import TOOLS, Params
+from gatekeeper.tools import TOOLS, Action, Params
 
 REF = "#/components/schemas/"
 ERRORS = {
@@ -71,10 +71,16 @@ def _error_responses(codes: tuple[int, ...]) -> dict[str, Any]:
     }
 
 
+def _writes(action: Action[Any]) -> str:
+    if action.writes:
+        return " (writes)"
+    return " (writes when its params ask)" if action.writes_when is not None else ""
+
+
 def _tool_path(tool_name: str, names: dict[tuple[str, str], str]) -> dict[str, Any]:
     tool = TOOLS[tool_name]
     variants = [_envelope(tool.name, a, names[(tool.name, a)]) for a in sorted(tool.actions)]
-    lines = [f"- `{a.name}`{' (writes)' if a.writes else ''}: {a.summary}" for a in
+    lines = [f"- `{a.name}`{_writes(a)}: {a.summary}" for a in
              sorted(tool.actions.values(), key=lambda a: a.name)]  # fmt: skip
     return {
         "post": {

@@ -129,7 +129,10 @@ def test_every_command_in_docs_performance_parses() -> None:
     text = (REPO / "docs" / "performance.md").read_text(encoding="utf-8")
     commands = re.findall(r"^\s*(?:\$ )?python -m (bench\.\w+)(.*)$", text, flags=re.M)
     assert {module for module, _ in commands} >= {"bench.run", "bench.generate"}
+    from bench import intel
+
     parsers = {"bench.run": run.build_parser(), "bench.generate": generate.build_parser()}
+    parsers["bench.intel"] = intel.build_parser()
     for module, args in commands:
         if module in parsers:
             parsers[module].parse_args(shlex.split(args.split("#")[0]))
@@ -174,3 +177,27 @@ def test_the_rego_peer_answers_like_the_gate(run_cli: Any) -> None:
             "check", "--env", "prod", "--service", service,
         )  # fmt: skip
         assert peer.returncode == gate.exit_code, service
+
+
+def test_the_intelligence_benchmark_runs_on_a_tiny_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench import intel
+
+    directory = _generated(tmp_path / "store", 40)
+    assert intel.main(["--store", str(directory), "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    for name in ("digest weekly", "recurrence", "risk", "correlate", "postmortem"):
+        row = next(line for line in out.splitlines() if line.startswith(name))
+        assert re.search(r"\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d +\d+\.\d{2}$", row), row
+    assert re.search(r"^baseline: orjson parse.* +\d+\.\d$", out, flags=re.M)
+
+
+def test_the_intelligence_ratios_are_taken_round_by_round() -> None:
+    from bench import intel
+
+    baseline = intel.Series(intel.BASELINE, [1.0, 3.0, 1.0])
+    digest = intel.Series("digest weekly", [2.0, 6.0, 2.0], ratios=[2.0, 2.0, 2.0])
+    out = intel.table("10k", [baseline, digest])
+    row = next(line for line in out.splitlines() if line.startswith("digest weekly"))
+    assert row.split()[-1] == "2.00" and row.split()[2] == "2.000"

@@ -291,3 +291,35 @@ def test_tool_append_note_roles(tmp_path: Path, agent: str | None, ok: bool) -> 
         assert tree_digest(tmp_path / "store") == before
     bad = _tool(store, tmp_path, None, window_days=0)
     assert bad["error"]["code"] == "invalid" and "window_days" in bad["error"]["message"]
+
+
+def test_the_cli_takes_the_weights_from_the_policy(run_cli: CliRun, tmp_path: Path) -> None:
+    related_store().build(tmp_path / "store")
+    policy = tmp_path / "policies"
+    policy.mkdir()
+    (policy / "gates.yml").write_text(
+        "version: 1\n"
+        "environments: {prod: {strict: true}}\n"
+        "gates:\n"
+        "  postmortem_required: {type: postmortem_required}\n"
+        "correlation:\n"
+        "  min_score: 0.5\n"
+        "  weights: {same_service: 1, same_env: 0, time_proximity: 0, title_similarity: 0,\n"
+        "            shared_labels: 0, shared_fingerprint: 1}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "--store-dir", str(tmp_path / "store"), "--policy", str(policy),
+        "--now", "2026-03-02T12:00:00Z", "correlate", A, "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["weights"]["same_service"] == 0.5 and data["min_score"] == 0.5
+    # B: service + fingerprint = 1.0; D1, D2: fingerprint 0.5; G, C: service 0.5.
+    assert [(r["incident_id"], r["score"]) for r in data["related"]] == [
+        (B, 1.0),
+        (G, 0.5),
+        (D1, 0.5),
+        (D2, 0.5),
+        (C, 0.5),
+    ]
