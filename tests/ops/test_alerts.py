@@ -261,6 +261,11 @@ def _pg(url: str, store: Path, *args: str, backend: str = "postgres") -> list[st
             "--agent", "helion", *args, "--now", NOW]  # fmt: skip
 
 
+def _pg_count(url: str, statement: str) -> int:
+    (row,) = _pg_rows(url, statement)
+    return int(str(row[0]))
+
+
 def _pg_rows(url: str, statement: str) -> list[tuple[object, ...]]:
     import psycopg
 
@@ -335,17 +340,24 @@ def test_postgres_exactly_once_under_sigkill(
     triage = _pg(migrated_pg_url, store_dir, "alerts", "triage", "--batch-size", "500")
     command = [sys.executable, "-m", "gatekeeper", *triage]
     rng = random.Random(5)
-    kills = 0
+    processed = "SELECT count(*) FROM alerts WHERE state = 'processed'"
+    mid_run_kills = 0
     for _ in range(3):
+        # kill once the run has committed some batches, a random few ms later
+        start = _pg_count(migrated_pg_url, processed)
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(1.0, 2.5))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
+        while process.poll() is None:
+            if _pg_count(migrated_pg_url, processed) > start:
+                time.sleep(rng.uniform(0.0, 0.3))
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
         process.wait()
-    assert kills >= 1
+        left = _pg_count(migrated_pg_url, processed)
+        mid_run_kills += process.returncode == -signal.SIGKILL and left < 10_000
+    assert mid_run_kills >= 1
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     per_alert = _pg_rows(
