@@ -1,9 +1,10 @@
 """Where the ops data lives: beside the JSONL store, or in the PostgreSQL database.
 
-The run log, the alert inbox and the risk history follow the incident store:
-files in the store directory on jsonl; tables (migration 3) on postgres, and on
-auto while Postgres is reachable. In auto mode with Postgres away they fall
-back to the store directory, as the incidents do.
+The run log, the risk history and the backlog follow the incident store: files
+in the store directory on jsonl; tables (migration 4) on postgres, and on auto
+while Postgres is reachable. In auto mode with Postgres away they fall back to
+the store directory, as the incidents do. The alert inbox does not: it is
+chosen by :func:`gatekeeper.ops.alerts.inbox.open_inbox`, which fails closed.
 """
 
 from __future__ import annotations

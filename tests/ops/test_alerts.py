@@ -261,6 +261,11 @@ def _pg(url: str, store: Path, *args: str, backend: str = "postgres") -> list[st
             "--agent", "helion", *args, "--now", NOW]  # fmt: skip
 
 
+def _pg_count(url: str, statement: str) -> int:
+    (row,) = _pg_rows(url, statement)
+    return int(str(row[0]))
+
+
 def _pg_rows(url: str, statement: str) -> list[tuple[object, ...]]:
     import psycopg
 
@@ -281,6 +286,10 @@ def test_postgres_inbox_dedupes_and_marks_each_alert_once(
     assert rows == [("new", "helion")] * 3
     triage = _pg(migrated_pg_url, store_dir, "alerts", "triage", "--format", "json",
                  backend=backend)  # fmt: skip
+    dry = run_cli(*triage, "--dry-run")
+    assert dry.exit_code == 0 and json.loads(dry.stdout)["created"] == 2
+    assert _pg_rows(migrated_pg_url, "SELECT count(*) FROM incidents") == [(0,)]
+    assert _pg_rows(migrated_pg_url, "SELECT DISTINCT state FROM alerts") == [("new",)]
     first = run_cli(*triage)
     assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["processed"] == 3
@@ -331,17 +340,24 @@ def test_postgres_exactly_once_under_sigkill(
     triage = _pg(migrated_pg_url, store_dir, "alerts", "triage", "--batch-size", "500")
     command = [sys.executable, "-m", "gatekeeper", *triage]
     rng = random.Random(5)
-    kills = 0
+    processed = "SELECT count(*) FROM alerts WHERE state = 'processed'"
+    mid_run_kills = 0
     for _ in range(3):
+        # kill once the run has committed some batches, a random few ms later
+        start = _pg_count(migrated_pg_url, processed)
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(1.0, 2.5))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
+        while process.poll() is None:
+            if _pg_count(migrated_pg_url, processed) > start:
+                time.sleep(rng.uniform(0.0, 0.3))
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
         process.wait()
-    assert kills >= 1
+        left = _pg_count(migrated_pg_url, processed)
+        mid_run_kills += process.returncode == -signal.SIGKILL and left < 10_000
+    assert mid_run_kills >= 1
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     per_alert = _pg_rows(
@@ -364,3 +380,40 @@ def test_postgres_exactly_once_under_sigkill(
         " WHERE e.type = 'alert' AND e.incident_id = a.incident_id",
     )
     assert joined == [(10_000,)]
+
+
+def test_postgres_batch_that_finds_an_alert_processed_rolls_back_whole(
+    run_cli: CliRun, migrated_pg_url: str, store_dir: Path
+) -> None:
+    from gatekeeper.errors import Conflict
+    from gatekeeper.ops.alerts.pg_inbox import PostgresInbox
+    from gatekeeper.ops.alerts.policy import TriagePolicy
+    from gatekeeper.ops.alerts.triage import Triage, TriageResult
+    from gatekeeper.store.postgres import PostgresIncidentStore
+    from gatekeeper.timeutil import parse_timestamp
+
+    added = run_cli(*_pg(migrated_pg_url, store_dir, "alerts", "add"),
+                    input=_alert() + "\n" + _alert(service="billing") + "\n")  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    store = PostgresIncidentStore.open(migrated_pg_url)
+    try:
+        inbox = PostgresInbox(store)
+        triage = Triage(store, inbox, TriagePolicy(), agent="helion", now=parse_timestamp(NOW))
+        state = inbox.load()
+        triage.times = state.times
+        plan = triage._plan(state.pending, {}, TriageResult())  # planned, not yet applied
+        first = state.pending[0]["id"]
+        _pg_rows(
+            migrated_pg_url,
+            "UPDATE alerts SET state = 'processed', outcome = 'joined', processed_at = now()"
+            f" WHERE id = '{first}' RETURNING id",
+        )
+        with pytest.raises(Conflict, match="1 alert\\(s\\) of the batch were already processed"):
+            inbox.apply(store, plan)
+    finally:
+        store.close()
+    assert _pg_rows(migrated_pg_url, "SELECT count(*) FROM incidents") == [(0,)]
+    assert _pg_rows(migrated_pg_url, "SELECT count(*) FROM incident_events") == [(0,)]
+    assert _pg_rows(
+        migrated_pg_url, "SELECT state, count(*) FROM alerts GROUP BY 1 ORDER BY 1"
+    ) == [("new", 1), ("processed", 1)]
