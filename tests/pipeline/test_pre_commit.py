@@ -110,20 +110,7 @@ def _config(source_repo: Path) -> str:
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        None,
-        "gates",
-        "more gates",
-        "waivers",
-        pytest.param(
-            "roles",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="`policy validate` does not read rbac.yml yet; when it does, this "
-                "passes and the marker must go",
-            ),
-        ),
-    ],
+    [None, "gates", "more gates", "waivers", "roles"],
 )
 def test_the_configured_hook_checks_every_kind_of_policy_file(
     tmp_path: Path, source_repo: Path, pre_commit_home: Path, kind: str | None

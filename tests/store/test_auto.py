@@ -15,6 +15,7 @@ import pytest
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import ConfigError, StoreUnavailable
+from gatekeeper.inputs import IncidentChanges, NewIncident
 from gatekeeper.store import IncidentFilter, WriteBatch
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.auto import AutoIncidentStore
@@ -289,13 +290,15 @@ def test_an_update_whose_commit_landed_but_whose_answer_was_lost_reports_the_lan
     store = open_auto(proxied_url, tmp_path, FakeClock(), warnings)
     service = _service(store, tmp_path)
     created = service.create(
-        {"service": "checkout", "env": "prod", "severity": "P1", "title": "t"},
+        NewIncident(service="checkout", env="prod", severity="P1", title="t"),
         now=incident().started_at,
     )
     proxy.cut_after_sent(b"COMMIT")  # the server commits; the client never hears
 
     updated = service.update(
-        created.id, {"status": "mitigated"}, now=created.updated_at + timedelta(minutes=5)
+        created.id,
+        IncidentChanges(status="mitigated"),
+        now=created.updated_at + timedelta(minutes=5),
     )
 
     assert proxy.cuts == 1
@@ -317,13 +320,15 @@ def test_a_lost_commit_followed_by_an_outage_is_unavailable_not_no_such_incident
     store = open_auto(proxied_url, tmp_path, FakeClock(), [])
     service = _service(store, tmp_path)
     created = service.create(
-        {"service": "checkout", "env": "prod", "severity": "P1", "title": "t"},
+        NewIncident(service="checkout", env="prod", severity="P1", title="t"),
         now=incident().started_at,
     )
     proxy.cut_after_sent(b"COMMIT", then_down=True)
 
     with pytest.raises(StoreUnavailable, match="may have committed") as caught:
-        service.update(created.id, {"title": "new"}, now=created.updated_at + timedelta(minutes=5))
+        service.update(
+            created.id, IncidentChanges(title="new"), now=created.updated_at + timedelta(minutes=5)
+        )
 
     assert "\n" not in str(caught.value)
     row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,)).fetchone()

@@ -2,8 +2,8 @@
 
 A record that cannot be decoded, for any reason, is that record corrupt:
 skipped, reported as ``path:line`` (Postgres: ``table[key]``), and listed in the
-gate's ``skipped`` (what its fail-closed rule counts). A follow-up field that is
-malformed (``meta.due`` of 5, null, a list) is ignored by the fold.
+gate's ``skipped`` (what its fail-closed rule counts). A follow-up event whose
+``meta.due`` is malformed (5, null, a list) is such a record: the model refuses it.
 """
 
 from __future__ import annotations
@@ -37,34 +37,42 @@ def _line_with(record: bytes, key: str, raw_value: str) -> bytes:
 
 
 @pytest.mark.parametrize("due", [5, None, [1, 2], {"at": "2026-03-05"}, "99999-01-01"])
-def test_a_malformed_followup_due_is_ignored_by_the_fold_on_jsonl(tmp_path: Path, due: Any) -> None:
-    store = JsonlIncidentStore(tmp_path, on_problem=lambda p: pytest.fail(str(p)))
+def test_a_malformed_followup_due_is_a_skipped_record_on_jsonl(tmp_path: Path, due: Any) -> None:
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
     inc = f.incident(severity="P0")
     added = f.followup(inc, "fu_1", title="Add alert", due="2026-03-05")
-    poisoned = f.followup(inc, "fu_1", ts=added.ts + timedelta(minutes=1), due=due)
-    store.write(WriteBatch(new_incidents=(inc,), events=(added, poisoned)))
+    store.write(WriteBatch(new_incidents=(inc,), events=(added,)))
+    later = f.followup(inc, "fu_1", ts=added.ts + timedelta(minutes=1), due="2026-03-06")
+    record = json.loads(encode(later))
+    record["meta"]["due"] = due
+    with (tmp_path / "events.jsonl").open("ab") as handle:
+        handle.write(json.dumps(record).encode() + b"\n")
 
     read = store.gate_read("prod", ["checkout"], SINCE)
 
     [followup] = read.records["checkout"].followups
     assert followup.due.date().isoformat() == "2026-03-05"  # the previous value stands
-    assert read.skipped == ()
+    assert [(Path(p.path).name, p.line) for p in read.skipped] == [("events.jsonl", 2)]
+    assert [(Path(p.path).name, p.line) for p in store.verify()] == [("events.jsonl", 2)]
 
 
 @pytest.mark.parametrize("due", [5, None, [1, 2]])
-def test_a_malformed_followup_due_is_ignored_by_the_fold_on_postgres(
-    pg_store: PostgresIncidentStore, due: Any
+def test_a_malformed_followup_due_is_a_skipped_record_on_postgres(
+    pg_store: PostgresIncidentStore, pg_conn: psycopg.Connection[tuple[object, ...]], due: Any
 ) -> None:
     inc = f.incident(severity="P0")
     added = f.followup(inc, "fu_1", title="Add alert", due="2026-03-05")
-    poisoned = f.followup(inc, "fu_1", ts=added.ts + timedelta(minutes=1), due=due)
-    pg_store.write(WriteBatch(new_incidents=(inc,), events=(added, poisoned)))
+    later = f.followup(inc, "fu_1", ts=added.ts + timedelta(minutes=1), due="2026-03-06")
+    pg_store.write(WriteBatch(new_incidents=(inc,), events=(added, later)))
+    meta = json.dumps({**later.meta, "due": due})
+    pg_conn.execute("UPDATE incident_events SET meta = %s::jsonb WHERE id = %s", (meta, later.id))
 
     read = pg_store.gate_read("prod", ["checkout"], SINCE)
 
     [followup] = read.records["checkout"].followups
     assert followup.due.date().isoformat() == "2026-03-05"
-    assert read.skipped == ()
+    assert [p.path for p in read.skipped] == [f"incident_events[{later.id}]"]
+    assert [p.path for p in pg_store.verify()] == [f"incident_events[{later.id}]"]
 
 
 @pytest.mark.parametrize(
