@@ -101,11 +101,3 @@ def staged_artifact_file(artifacts_dir: Path, artifact: Artifact, content: bytes
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, target)
-
-
-def read_artifact_file(artifacts_dir: Path, artifact: Artifact) -> bytes:
-    path = artifact_path(artifacts_dir, artifact.incident_id, artifact.name)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise StoreUnavailable(f"cannot read artifact: {exc.strerror}", where=str(path)) from exc

@@ -146,28 +146,46 @@ class FreezeWindowGate:
     def evaluate(self, config: FreezeWindowConfig, context: GateContext) -> list[Finding]:
         zone = ZoneInfo(config.timezone)
         return [
-            Finding(
-                kind="freeze_window",
-                message=(
-                    f"release freeze {window.name!r} in effect ({config.timezone}) until "
-                    f"{format_timestamp(frozen_until(config, window, context.now))}"
-                ),
-            )
+            Finding(kind="freeze_window", message=_message(config, window, context.now))
             for window in config.windows
             if window.contains(context.now, zone)
         ]
 
 
-def frozen_until(config: FreezeWindowConfig, window: FreezeWindow, at: datetime) -> datetime:
-    """When the freeze that ``window`` starts at ``at`` lifts, following back-to-back windows."""
+def _message(config: FreezeWindowConfig, window: FreezeWindow, now: datetime) -> str:
+    until = frozen_until(config, window, now)
+    lifts = (
+        "with no end: its windows leave no gap"
+        if until is None
+        else f"until {format_timestamp(until)}"
+    )
+    return f"release freeze {window.name!r} in effect ({config.timezone}) {lifts}"
+
+
+# Weekly windows repeat every week of wall-clock time: frozen without a gap for
+# longer than a week (a day more for DST) after the last from/to window, a
+# freeze never lifts.
+_NO_END_AFTER = timedelta(days=8)
+_MAX_STEPS = 10_000
+
+
+def frozen_until(config: FreezeWindowConfig, window: FreezeWindow, at: datetime) -> datetime | None:
+    """When the freeze that ``window`` starts at ``at`` lifts, following back-to-back windows.
+
+    ``None`` when it never lifts (the windows cover every moment from ``at`` on).
+    """
     zone = ZoneInfo(config.timezone)
+    absolute_ends = [w.end for w in config.windows if w.weekly is None and w.end is not None]
+    horizon = max([at, *absolute_ends]) + _NO_END_AFTER
     end = window.ends_after(at, zone)
-    for _ in range(60):  # bounded: a policy frozen all week has no end to find
+    for _ in range(_MAX_STEPS):
         following = next((w for w in config.windows if w.contains(end, zone)), None)
         if following is None:
-            break
+            return end
+        if end > horizon:
+            return None
         end = following.ends_after(end, zone)
-    return end
+    return None  # pragma: no cover - ten thousand back-to-back windows: never lifts, say so
 
 
 GATE_TYPE = FreezeWindowGate()

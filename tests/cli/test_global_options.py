@@ -92,3 +92,12 @@ def test_a_bad_backend_after_the_command_is_a_usage_error(run_cli: CliRun) -> No
     assert result.exit_code == 2
     assert "'sqlite' is not one of 'jsonl', 'postgres', 'auto'" in result.stderr
     assert "Did you mean" not in result.stderr
+
+
+def test_backend_names_come_from_one_list() -> None:
+    from gatekeeper.config import BACKENDS
+    from gatekeeper.store import OPENERS
+
+    backend = next(p for p in cli.params if p.name == "backend")
+    assert isinstance(backend.type, click.Choice)
+    assert tuple(backend.type.choices) == BACKENDS == tuple(OPENERS)
