@@ -202,4 +202,4 @@ def test_a_weekly_freeze_around_a_long_absolute_one_ends_after_it() -> None:
 
 
 def test_the_gate_reads_no_store() -> None:
-    assert GATE_TYPE.lookback(FRIDAY_EVENING) is None
+    assert GATE_TYPE.lookback(FRIDAY_EVENING) is None  # type: ignore[func-returns-value]
