@@ -32,7 +32,7 @@ SERVICES = [f"svc-{i:02d}" for i in range(20)]
 def generate(count: int, seed: int = 7, fingerprints: int = 200) -> list[dict[str, object]]:
     """``count`` firing alerts over ``fingerprints`` distinct signatures, a minute apart."""
     rng = random.Random(seed)
-    alerts = []
+    alerts: list[dict[str, object]] = []
     for n in range(count):
         k = rng.randrange(fingerprints)
         minute = n * 60 // max(1, count // 600)
@@ -88,8 +88,10 @@ def baseline(directory: Path, alerts: list[dict[str, object]]) -> float:
             events.write(json.dumps({"type": "alert", **alert}).encode() + b"\n")
             marks.write(json.dumps({"n": n, "state": "processed"}).encode() + b"\n")
             if n % 1000 == 0:
-                events.flush(), marks.flush()
-                os.fsync(events.fileno()), os.fsync(marks.fileno())
+                events.flush()
+                marks.flush()
+                os.fsync(events.fileno())
+                os.fsync(marks.fileno())
     return time.perf_counter() - started
 
 

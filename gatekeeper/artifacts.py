@@ -225,11 +225,3 @@ def published_on_success(files: Sequence[ArtifactFile]) -> Iterator[None]:
         discard_files(files)
         raise
     publish_files(files)
-
-
-def read_artifact_file(artifacts_dir: Path, artifact: Artifact) -> bytes:
-    path = artifact_path(artifacts_dir, artifact.incident_id, artifact.name)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise StoreUnavailable(f"cannot read artifact: {exc.strerror}", where=str(path)) from exc

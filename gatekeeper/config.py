@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.timeutil import parse_timestamp, utcnow
 
+# The store backends, by name: the one list that --backend, INCIDENT_BACKEND and
+# gatekeeper.store.OPENERS derive from.
 BACKENDS = ("jsonl", "postgres", "auto")
 
 # variable name -> (settings field, default)
@@ -47,9 +48,6 @@ class Settings:
     def current_time(self) -> datetime:
         """``--now`` / ``GATEKEEPER_NOW`` when given, else the clock."""
         return self.now if self.now is not None else utcnow()
-
-    def with_overrides(self, **values: Any) -> Settings:
-        return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **options: str | None) -> Settings:

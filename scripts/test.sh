@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README "Quick start", and what .ci/run calls).
 # Installs what the tests need into .venv, makes sure PostgreSQL is up, then runs
-# every check: ruff (lint + format), mypy --strict, pytest with branch coverage.
+# every check: ruff (lint + format), mypy --strict (the package and the tests), pytest with
+# branch coverage.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k jsonl -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,5 +22,5 @@ bash scripts/ensure-postgres.sh
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy gatekeeper
+.venv/bin/mypy gatekeeper tests
 .venv/bin/python -m pytest --cov --cov-report=term-missing:skip-covered "$@"

@@ -10,14 +10,17 @@ import importlib
 import os
 import sys
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from gatekeeper import __version__
-from gatekeeper.cli._app import App
-from gatekeeper.config import load_settings
+from gatekeeper.cli._app import GLOBAL_PREFIX, App, global_option_callback
+from gatekeeper.config import BACKENDS, load_settings
 from gatekeeper.errors import GatekeeperError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 USAGE_EXIT = 2
 # A crash must never read as "pass"; for `check` it means the gate could not be
@@ -58,7 +61,70 @@ class LazyGroup(click.Group):
         module_name, _, attribute = module_name.partition(":")
         command = getattr(importlib.import_module(module_name), attribute or "command")
         assert isinstance(command, click.Command)
+        accept_global_options(command)
         return command
+
+
+# The global options: before the command, or after it (`check --env prod --store-dir X`),
+# where the later one wins. Each is a settings field (gatekeeper.config).
+GLOBAL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--backend",
+        {
+            "type": click.Choice(BACKENDS),
+            "help": "Incident store backend [env INCIDENT_BACKEND; default jsonl].",
+        },
+    ),
+    ("--database-url", {"help": "PostgreSQL URL [env DATABASE_URL]."}),
+    (
+        "--store-dir",
+        {"help": "Directory of the JSONL files [env INCIDENT_JSONL_DIR; default ops/incidents]."},
+    ),
+    (
+        "--artifacts-dir",
+        {"help": "Artifact files directory [env INCIDENT_ARTIFACTS_DIR; default the store dir]."},
+    ),
+    ("--policy", {"help": "Policy directory or file [env GATEKEEPER_POLICY; default policies]."}),
+    ("--agent", {"help": "Agent acting (permissions, audit) [env GATEKEEPER_AGENT]."}),
+    ("--keys-file", {"help": "API keys file for serve [env GATEKEEPER_KEYS_FILE]."}),
+    (
+        "--now",
+        {
+            "metavar": "TIMESTAMP",
+            "help": "Evaluation time, UTC ISO-8601 [env GATEKEEPER_NOW; default the clock].",
+        },
+    ),
+)
+
+
+def _global_options(func: F) -> F:
+    for flag, attributes in reversed(GLOBAL_OPTIONS):
+        func = click.option(flag, default=None, **attributes)(func)
+    return func
+
+
+def accept_global_options(command: click.Command) -> None:
+    """Let ``command`` (and every command below it) take the global options too.
+
+    They are hidden from its help (the top-level help lists them) and only
+    recorded: the settings are rebuilt as if the option had come first.
+    """
+    taken = {opt for param in command.params for opt in param.opts}
+    for flag, attributes in GLOBAL_OPTIONS:
+        if flag not in taken:
+            field = flag.removeprefix("--").replace("-", "_")
+            option = click.Option(
+                [flag, f"{GLOBAL_PREFIX}{field}"],  # its own name: `keys add AGENT` has `agent`
+                default=None,
+                hidden=True,
+                expose_value=False,
+                callback=global_option_callback,
+                **{k: v for k, v in attributes.items() if k != "help"},
+            )
+            command.params.append(option)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_global_options(sub)
 
 
 @click.group(
@@ -66,47 +132,16 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="gatekeeper")
-@click.option(
-    "--backend",
-    type=click.Choice(["jsonl", "postgres", "auto"]),
-    default=None,
-    help="Incident store backend [env INCIDENT_BACKEND; default jsonl].",
-)
-@click.option("--database-url", default=None, help="PostgreSQL URL [env DATABASE_URL].")
-@click.option(
-    "--store-dir",
-    default=None,
-    help="Directory of the JSONL files [env INCIDENT_JSONL_DIR; default ops/incidents].",
-)
-@click.option(
-    "--artifacts-dir",
-    default=None,
-    help="Artifact files directory [env INCIDENT_ARTIFACTS_DIR; default the store dir].",
-)
-@click.option(
-    "--policy",
-    default=None,
-    help="Policy directory or file [env GATEKEEPER_POLICY; default policies].",
-)
-@click.option(
-    "--agent", default=None, help="Agent acting (permissions, audit) [env GATEKEEPER_AGENT]."
-)
-@click.option(
-    "--keys-file", default=None, help="API keys file for serve [env GATEKEEPER_KEYS_FILE]."
-)
-@click.option(
-    "--now",
-    default=None,
-    metavar="TIMESTAMP",
-    help="Evaluation time, UTC ISO-8601 [env GATEKEEPER_NOW; default the clock].",
-)
+@_global_options
 @click.pass_context
 def cli(ctx: click.Context, /, **options: Any) -> None:
     """Release gate for CI/CD pipelines, answered from the incident record.
 
+    The options below may also follow the command (the later one wins).
+
     Example: gatekeeper --store-dir examples/incidents check --env prod --service checkout
     """
-    app = App(settings=load_settings(**options))
+    app = App(settings=load_settings(**options), options=options)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gatekeeper.config import Settings
-from gatekeeper.errors import ConfigError, InvalidInput
+from gatekeeper.config import Settings, load_settings
 from gatekeeper.store import IncidentStore, open_store
-from gatekeeper.timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from gatekeeper.incidents import IncidentService
@@ -26,7 +24,13 @@ class App:
     """Per-invocation state, kept on ``click.Context.obj``."""
 
     settings: Settings
+    options: dict[str, str | None] = field(default_factory=dict)  # the global options given
     _store: IncidentStore | None = field(default=None, repr=False)
+
+    def set_option(self, name: str, value: str) -> None:
+        """A global option given after the command: it wins over the same one before it."""
+        self.options[name] = value
+        self.settings = load_settings(None, **self.options)
 
     @property
     def now(self) -> datetime:
@@ -52,16 +56,15 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-def _set_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value is None:
-        return
+GLOBAL_PREFIX = "global_"  # the parameter name of a global option after the command
+
+
+def global_option_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Record a global option that follows the command (``check --store-dir X``)."""
     app = ctx.find_object(App)
-    if app is None:  # pragma: no cover - the group always creates it
+    if value is None or app is None or param.name is None:
         return
-    try:
-        app.settings = replace(app.settings, now=parse_timestamp(value, field="--now"))
-    except InvalidInput as exc:
-        raise ConfigError(exc.message, where="--now") from None
+    app.set_option(param.name.removeprefix(GLOBAL_PREFIX), value)
 
 
 def now_option(func: F) -> F:
@@ -70,7 +73,7 @@ def now_option(func: F) -> F:
         "--now",
         metavar="TIMESTAMP",
         expose_value=False,
-        callback=_set_now,
+        callback=global_option_callback,
         help="Evaluate at this UTC time (ISO-8601), for reproducible runs.",
     )(func)
 

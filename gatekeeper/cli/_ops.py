@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
 
-from gatekeeper.cli._app import App
+from gatekeeper.cli._app import App, global_option_callback
 from gatekeeper.ops.place import OpsPlace, ops_place
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _set_agent(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    app = ctx.find_object(App)
-    if value is not None and app is not None:
-        app.settings = replace(app.settings, agent=value)
 
 
 def agent_option(func: F) -> F:
@@ -26,7 +19,7 @@ def agent_option(func: F) -> F:
         "--agent",
         metavar="AGENT",
         expose_value=False,
-        callback=_set_agent,
+        callback=global_option_callback,
         help="Act as this agent (permissions, audit) [env GATEKEEPER_AGENT].",
     )(func)
 

@@ -3,10 +3,10 @@
 Findings, for the service in the environment:
 
 * every *active* incident (``open`` or ``mitigated``) whose severity is listed;
-* every *overdue* follow-up — ``open``/``in_progress`` and due before now — of the
-  service's incidents that started within ``window_days`` or are still active,
-  whatever the incident's own status: closing an incident does not excuse its
-  follow-ups.
+* every *overdue* follow-up — ``open``/``in_progress`` and due before now — whose
+  priority is in ``followup_priorities`` (default: all), of the service's
+  incidents that started within ``window_days`` or are still active, whatever
+  the incident's own status: closing an incident does not excuse its follow-ups.
 
 An incident's owner is its ``owner`` label, when it has one.
 """
@@ -14,20 +14,25 @@ An incident's owner is its ``owner`` label, when it has one.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from gatekeeper.followups import days_overdue
 from gatekeeper.gates.base import Finding, GateConfig, GateContext, describe_due
-from gatekeeper.models import FollowUp, Incident, Severity
+from gatekeeper.models import FollowUp, FollowupPriority, Incident, Severity
 from gatekeeper.timeutil import format_second
+
+FOLLOWUP_PRIORITIES: tuple[FollowupPriority, ...] = get_args(FollowupPriority)
 
 
 class FollowupWatchConfig(GateConfig):
     type: Literal["followup_watch"] = "followup_watch"
     severities: tuple[Severity, ...] = ("P0", "P1")
     window_days: int = Field(default=30, ge=1, le=3650)
+    followup_priorities: tuple[FollowupPriority, ...] = Field(
+        default=FOLLOWUP_PRIORITIES, min_length=1
+    )
 
 
 class FollowupWatch:
@@ -48,7 +53,9 @@ class FollowupWatch:
         overdue = [
             overdue_followup_finding(f, in_window[f.incident_id], context)
             for f in sorted(record.followups, key=lambda f: (f.due, f.followup_id))
-            if f.incident_id in in_window and f.is_overdue(context.now)
+            if f.incident_id in in_window
+            and f.priority in config.followup_priorities
+            and f.is_overdue(context.now)
         ]
         return active + overdue
 

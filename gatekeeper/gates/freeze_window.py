@@ -150,16 +150,13 @@ class FreezeWindowGate:
             if not window.contains(context.now, zone):
                 continue
             until = frozen_until(config, window, context.now)
-            findings.append(
-                Finding(
-                    kind="freeze_window",
-                    due=until,
-                    message=(
-                        f"release freeze {window.name!r} in effect until "
-                        f"{describe_until(until, config.timezone)}"
-                    ),
-                )
+            lifts = (
+                "with no end: its windows leave no gap"
+                if until is None
+                else f"until {describe_until(until, config.timezone)}"
             )
+            message = f"release freeze {window.name!r} in effect {lifts}"
+            findings.append(Finding(kind="freeze_window", due=until, message=message))
         return findings
 
 
@@ -185,16 +182,30 @@ def _wall(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
 
 
-def frozen_until(config: FreezeWindowConfig, window: FreezeWindow, at: datetime) -> datetime:
-    """When the freeze that ``window`` starts at ``at`` lifts, following back-to-back windows."""
+# Weekly windows repeat every week of wall-clock time: frozen without a gap for
+# longer than a week (a day more for DST) after the last from/to window, a
+# freeze never lifts.
+_NO_END_AFTER = timedelta(days=8)
+_MAX_STEPS = 10_000
+
+
+def frozen_until(config: FreezeWindowConfig, window: FreezeWindow, at: datetime) -> datetime | None:
+    """When the freeze that ``window`` starts at ``at`` lifts, following back-to-back windows.
+
+    ``None`` when it never lifts (the windows cover every moment from ``at`` on).
+    """
     zone = ZoneInfo(config.timezone)
+    absolute_ends = [w.end for w in config.windows if w.weekly is None and w.end is not None]
+    horizon = max([at, *absolute_ends]) + _NO_END_AFTER
     end = window.ends_after(at, zone)
-    for _ in range(60):  # bounded: a policy frozen all week has no end to find
+    for _ in range(_MAX_STEPS):
         following = next((w for w in config.windows if w.contains(end, zone)), None)
         if following is None:
-            break
+            return end
+        if end > horizon:
+            return None
         end = following.ends_after(end, zone)
-    return end
+    return None  # pragma: no cover - ten thousand back-to-back windows: never lifts, say so
 
 
 GATE_TYPE = FreezeWindowGate()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gatekeeper.config import Settings
+from gatekeeper.config import BACKENDS, Settings
 from gatekeeper.store.base import (
     CompactResult,
     GateRead,
@@ -48,11 +48,11 @@ def _open_auto(settings: Settings) -> IncidentStore:
     return AutoIncidentStore.from_settings(settings)
 
 
-BACKENDS: dict[str, Callable[[Settings], IncidentStore]] = {
-    "jsonl": _open_jsonl,
-    "postgres": _open_postgres,
-    "auto": _open_auto,
-}
+# How to open each backend that gatekeeper.config.BACKENDS names (the one list of names,
+# which --backend and INCIDENT_BACKEND accept); strict: a name without an opener fails here.
+OPENERS: dict[str, Callable[[Settings], IncidentStore]] = dict(
+    zip(BACKENDS, (_open_jsonl, _open_postgres, _open_auto), strict=True)
+)
 
 
 def open_store(settings: Settings) -> IncidentStore:
@@ -70,4 +70,4 @@ def open_store(settings: Settings) -> IncidentStore:
             file=sys.stderr,
             flush=True,
         )
-    return BACKENDS[settings.backend](settings)
+    return OPENERS[settings.backend](settings)

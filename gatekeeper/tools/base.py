@@ -16,7 +16,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from gatekeeper.config import Settings
+from gatekeeper.errors import Forbidden
 from gatekeeper.incidents import IncidentService
+from gatekeeper.rbac import Permission, Rbac
 from gatekeeper.store import IncidentStore
 
 
@@ -85,3 +87,20 @@ class Tool:
             return run
 
         return register
+
+
+_SET_AGENT_ID = "set agent_id in the envelope to an agent whose role has it"
+
+
+def require_permission(rbac: Rbac, agent: str | None, permission: Permission, label: str) -> None:
+    """:class:`Forbidden` unless ``agent`` may ``permission``, saying to set ``agent_id``.
+
+    A tool caller names its agent in the envelope, never with ``--agent``, so the
+    message says so (the CLI's own wording would point at the wrong place).
+    """
+    if agent is None:
+        raise Forbidden(f"{label} needs {permission}: {_SET_AGENT_ID}")
+    if not rbac.allows(agent, permission):
+        raise Forbidden(
+            f"agent {agent!r} (role {rbac.role_of(agent)}) may not {permission}: {_SET_AGENT_ID}"
+        )

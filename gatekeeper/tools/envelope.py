@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gatekeeper.config import Settings
-from gatekeeper.errors import Forbidden, GatekeeperError, InvalidInput
+from gatekeeper.errors import GatekeeperError, InvalidInput
 from gatekeeper.incidents import incident_service
 from gatekeeper.inputs import load_json
 from gatekeeper.models import describe_validation_error
@@ -30,7 +30,7 @@ from gatekeeper.rbac import Rbac
 from gatekeeper.store import IncidentStore
 from gatekeeper.store.readonly import read_only
 from gatekeeper.tools import intelligence, jobs, oncall
-from gatekeeper.tools.base import Action, Params, Tool, ToolContext
+from gatekeeper.tools.base import Action, Params, Tool, ToolContext, require_permission
 
 logger = logging.getLogger("gatekeeper.tools")
 
@@ -98,9 +98,7 @@ def _acting_agent(envelope: Envelope, agent: str | None) -> str | None:
 
 
 def _require_write(rbac: Rbac, agent: str | None, label: str) -> None:
-    if agent is None:
-        raise Forbidden(f"{label} writes: set agent_id in the envelope to an agent allowed to")
-    rbac.require(agent, "incident_write")
+    require_permission(rbac, agent, "incident_write", label)
 
 
 def failure(exc: GatekeeperError) -> Answer:

@@ -21,7 +21,7 @@ from gatekeeper.intelligence.recurrence import DEFAULT_WINDOW_DAYS, find_recurre
 from gatekeeper.intelligence.risk import compute_risk
 from gatekeeper.intelligence.weeks import last_complete_week, parse_week
 from gatekeeper.models import IncidentId, ServiceName
-from gatekeeper.tools.base import Params, Result, Tool, ToolContext
+from gatekeeper.tools.base import Params, Result, Tool, ToolContext, require_permission
 
 TOOL = Tool(
     "incident_intelligence_tool",
@@ -38,7 +38,8 @@ class DigestParams(Params):
 def digest(ctx: ToolContext, params: DigestParams) -> Result:
     """The weekly digest (default: the last complete week); optionally saved."""
     if params.save_artifacts:
-        ctx.incidents.rbac.require(ctx.incidents.agent, "digest_write")
+        label = f"{TOOL.name}.weekly_digest"
+        require_permission(ctx.incidents.rbac, ctx.incidents.agent, "digest_write", label)
     week = parse_week(params.week) if params.week else last_complete_week(ctx.now)
     result = weekly_digest(ctx.store, week, now=ctx.now)
     data = result.to_json()

@@ -107,7 +107,9 @@ def test_every_backend_stores_no_nul_or_surrogate_and_keeps_good_text(
             parse_input(NewEvent, {"type": "note", "meta": {"x": {"y": bad}}})
     # What is refused is exactly what a backend cannot keep; the rest round-trips.
     text = "emoji \U0001f525, line sep \u2028, tab\tinside"
-    created = service.create(NewIncident(**base, title="t", summary=text), now=NOW)
+    created = service.create(
+        parse_input(NewIncident, {**base, "title": "t", "summary": text}), now=NOW
+    )
     service.append_event(created.id, NewEvent(type="note", message=text), now=NOW)
     assert store.get_incident(created.id).summary == text
     assert [e.message for e in store.events(created.id) if e.type == "note"] == [text]

@@ -55,7 +55,8 @@ def test_failed_answers_exit_1_without_stderr(gk: Gatekeeper, seeded: Seeded) ->
         "ok": False,
         "error": {
             "code": "forbidden",
-            "message": "agent 'monitor' (role agent_monitor) may not incident_write",
+            "message": "agent 'monitor' (role agent_monitor) may not incident_write: "
+            "set agent_id in the envelope to an agent whose role has it",
         },
     }
     assert tree_digest(seeded.store_dir) == before

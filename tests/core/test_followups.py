@@ -79,6 +79,7 @@ def test_default_due_is_creation_plus_sla_days_for_priority() -> None:
             for i, p in enumerate(DEFAULT_SLA_DAYS)
         ]
     )
+    assert sorted(fu.priority for fu in folded) == sorted(DEFAULT_SLA_DAYS)  # one per priority
     for fu in folded:
         assert fu.due - fu.created_at == timedelta(days=DEFAULT_SLA_DAYS[fu.priority])
 

@@ -13,6 +13,7 @@ from gatekeeper.inputs import FollowupChanges, IncidentChanges, NewEvent, NewFol
 from gatekeeper.rbac import DEFAULT_RBAC
 from gatekeeper.store import IncidentFilter
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.timeutil import parse_due
 from tests.conftest import NOW
 
 CREATE = NewIncident(service="checkout", env="prod", severity="P1", title="5xx on pay")
@@ -74,7 +75,9 @@ def test_followup_due_defaults_from_policy_sla(store_dir: Path) -> None:
 def test_followups_stay_overdue_after_the_incident_closes(store_dir: Path) -> None:
     svc = service(store_dir)
     incident = svc.create(CREATE, now=NOW)
-    svc.add_followup(incident.id, NewFollowup(title="Fix", owner="ana", due="2026-03-03"), now=NOW)
+    svc.add_followup(
+        incident.id, NewFollowup(title="Fix", owner="ana", due=parse_due("2026-03-03")), now=NOW
+    )
     svc.update(incident.id, IncidentChanges(status="closed"), now=NOW)
     (fu,) = svc.get(incident.id).followups
     assert fu.is_overdue(NOW + timedelta(days=2))

@@ -94,7 +94,7 @@ def artifact(of: Incident, name: str = "postmortem.md") -> Artifact:
     return Artifact(
         incident_id=of.id,
         name=name,
-        kind=name.rsplit(".", 1)[1],  # type: ignore[arg-type]
+        kind=name.rsplit(".", 1)[1],
         size_bytes=10,
         sha256="0" * 64,
         created_at=of.started_at + timedelta(days=3),

@@ -97,36 +97,36 @@ def _points(tree: ast.Module, name: str) -> Iterator[tuple[str, Callable[[ast.Mo
 
                 def negate(copy: ast.Module, find: Callable = find, k: int = k) -> None:  # type: ignore[type-arg]
                     target = find(copy)
-                    target.ops[k] = NEGATE[type(target.ops[k])]()  # type: ignore[attr-defined]
+                    target.ops[k] = NEGATE[type(target.ops[k])]()
 
                 yield f"{name}:{line} negate {type(op).__name__}", negate
         elif isinstance(node, ast.BoolOp):
 
             def swap_bool(copy: ast.Module, find: Callable = find) -> None:  # type: ignore[type-arg]
                 target = find(copy)
-                target.op = ast.Or() if isinstance(target.op, ast.And) else ast.And()  # type: ignore[attr-defined]
+                target.op = ast.Or() if isinstance(target.op, ast.And) else ast.And()
 
             yield f"{name}:{line} and/or", swap_bool
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
 
             def drop_not(copy: ast.Module, find: Callable = find) -> None:  # type: ignore[type-arg]
                 target = find(copy)
-                target.op = ast.UAdd()  # type: ignore[attr-defined]  # +bool keeps truthiness
+                target.op = ast.UAdd()  # +bool keeps truthiness
 
             yield f"{name}:{line} drop not", drop_not
         elif isinstance(node, ast.Constant) and node.value in LITERALS:
 
             def literal(copy: ast.Module, find: Callable = find) -> None:  # type: ignore[type-arg]
                 target = find(copy)
-                target.value = LITERALS[target.value]  # type: ignore[attr-defined]
+                target.value = LITERALS[target.value]
 
             yield f"{name}:{line} {node.value!r}->{LITERALS[node.value]!r}", literal
         elif isinstance(node, ast.Constant) and type(node.value) is int and name == "report":
 
             def number(copy: ast.Module, find: Callable = find) -> None:  # type: ignore[type-arg]
                 target = find(copy)
-                value = target.value  # type: ignore[attr-defined]
-                target.value = value - 1 if value > 0 else 1  # type: ignore[attr-defined]
+                value = target.value
+                target.value = value - 1 if value > 0 else 1
 
             yield f"{name}:{line} number {node.value}", number
         if isinstance(node, ast.FunctionDef):
@@ -135,7 +135,7 @@ def _points(tree: ast.Module, name: str) -> Iterator[tuple[str, Callable[[ast.Mo
                 if isinstance(body[k], ast.If) and isinstance(body[k + 1], ast.If):
 
                     def swap(copy: ast.Module, find: Callable = find, k: int = k) -> None:  # type: ignore[type-arg]
-                        stmts = find(copy).body  # type: ignore[attr-defined]
+                        stmts = find(copy).body
                         stmts[k], stmts[k + 1] = stmts[k + 1], stmts[k]
 
                     yield f"{name}:{line} swap ifs {k},{k + 1}", swap

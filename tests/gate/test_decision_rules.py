@@ -42,7 +42,7 @@ def test_waiver_and_override_never_soften_an_error() -> None:
     for kwargs in ({"waiver": WAIVER}, {"override": True}, {"waiver": WAIVER, "override": True}):
         settled = decision.settle(
             FollowupWatchConfig(), FINDINGS["block-level"], env="e", strict=True,
-            problem=problem, **kwargs,  # type: ignore[arg-type]
+            problem=problem, **kwargs,
         )  # fmt: skip
         assert settled.decision == "error"
 

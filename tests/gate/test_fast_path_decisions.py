@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -76,7 +77,7 @@ def test_index_and_prefilter_decide_alike_and_relevant_damage_never_passes(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     directory = tmp_path_factory.mktemp("store")
-    build_store(directory, data.draw)
+    build_store(directory, cast(st.DrawFn, data.draw))
     as_is = _decisions(directory, POLICY)
     (directory / INDEX).unlink(missing_ok=True)
     assert _decisions(directory, POLICY) == as_is

@@ -170,13 +170,41 @@ def test_window_end_is_exclusive_and_start_inclusive() -> None:
     assert frozen_until(config, "2026-01-02T00:00:00Z") is None
 
 
-def test_all_week_freeze_still_terminates() -> None:
+def test_an_all_week_freeze_says_it_never_lifts_instead_of_inventing_an_end() -> None:
     config = gate("UTC", weekly(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]))
-    assert frozen_until(config, "2026-03-02T12:00:00Z") is not None
+    context = GateContext(env="prod", service="checkout", now=parse_timestamp("2026-03-02T12:00Z"))
+    (finding,) = GATE_TYPE.evaluate(config, context)
+    assert finding.message == ("release freeze 'w' in effect with no end: its windows leave no gap")
+
+
+def test_a_freeze_of_many_back_to_back_windows_still_finds_its_end() -> None:
+    # six days of hourly windows, then a gap: far more windows than days
+    hours = [f"{h:02d}:00" for h in range(24)] + ["24:00"]
+    windows = [
+        {"name": f"h{h}", "weekly": {"days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+                                     "from": hours[h], "to": hours[h + 1]}}
+        for h in range(24)
+    ]  # fmt: skip
+    config = gate("UTC", *windows)
+    assert frozen_until(config, "2026-03-02T12:00:00Z") == "2026-03-08T00:00:00Z"  # Sunday
+
+
+def test_a_weekly_freeze_around_a_long_absolute_one_ends_after_it() -> None:
+    config = gate(
+        "UTC",
+        weekly(["mon", "tue", "wed", "thu", "fri", "sat"]),
+        {"name": "long", "from": "2026-03-01T00:00:00Z", "to": "2026-04-20T00:00:00Z"},
+    )
+    context = GateContext(env="prod", service="checkout", now=parse_timestamp("2026-03-02T12:00Z"))
+    # both windows are in effect; either way frozen without a gap until the Sunday
+    # after the absolute window ends
+    findings = GATE_TYPE.evaluate(config, context)
+    assert [f.message.rsplit("until ", 1)[1] for f in findings] == ["2026-04-26 00:00Z"] * 2
+    assert [f.due for f in findings] == [parse_timestamp("2026-04-26T00:00:00Z")] * 2
 
 
 def test_the_gate_reads_no_store() -> None:
-    assert GATE_TYPE.lookback(FRIDAY_EVENING) is None
+    assert GATE_TYPE.lookback(FRIDAY_EVENING) is None  # type: ignore[func-returns-value]
 
 
 @pytest.mark.parametrize(

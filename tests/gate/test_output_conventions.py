@@ -350,7 +350,8 @@ class _Html(HTMLParser):
 
 def _html(markdown: str) -> str:
     # GitHub renders tables and passes (sanitised) raw HTML through: so does this.
-    return MarkdownIt("gfm-like", {"html": True, "linkify": False}).render(markdown)
+    html: str = MarkdownIt("gfm-like", {"html": True, "linkify": False}).render(markdown)
+    return html
 
 
 def _rendered(markdown: str) -> _Html:

@@ -78,6 +78,7 @@ def test_policy_show_fills_in_defaults(run_cli: CliRun, write_policy: PolicyWrit
         "envs": ["*"],
         "severities": ["P0", "P1"],
         "window_days": 30,
+        "followup_priorities": ["P0", "P1", "P2", "P3"],
     }
     as_yaml = run_cli("--policy", str(path), "policy", "show")
     assert yaml.safe_load(as_yaml.stdout)["gates"]["followup_watch"] == gate

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gatekeeper.store.jsonl import JsonlIncidentStore
 from tests.conftest import NOW
 from tests.gate import factories
@@ -240,3 +242,57 @@ def test_override_records_one_event_per_incident(
     }
     assert events[resolved.id].meta["gates"] == ["postmortem_required"]
     assert events[active.id].actor == "helion"
+
+
+# followup_priorities (configured) x the overdue follow-up's priority -> decision in prod
+FOLLOWUP_PRIORITY_TABLE = [
+    (None, "P0", "block"),
+    (None, "P3", "block"),  # default: every priority counts
+    ("[P0, P1]", "P0", "block"),
+    ("[P0, P1]", "P1", "block"),
+    ("[P0, P1]", "P2", "pass"),
+    ("[P0, P1]", "P3", "pass"),
+    ("[P3]", "P3", "block"),
+    ("[P3]", "P0", "pass"),
+]
+
+
+@pytest.mark.parametrize(("configured", "priority", "decision"), FOLLOWUP_PRIORITY_TABLE)
+def test_followup_priorities_choose_which_overdue_followups_count(
+    check: CheckRun,
+    write_policy: PolicyWriter,
+    store_dir: Path,
+    configured: str | None,
+    priority: str,
+    decision: str,
+) -> None:
+    option = "" if configured is None else f", followup_priorities: {configured}"
+    write_policy(
+        "version: 1\nenvironments: {prod: {strict: true}}\n"
+        f"gates:\n  followup_watch: {{type: followup_watch{option}}}\n"
+    )
+    inc = factories.incident(severity="P3", status="closed", started_at=NOW - timedelta(days=5))
+    overdue = factories.followup(
+        inc, followup_id="fu_prio0001", due="2026-02-20", priority=priority
+    )
+    factories.write(store_dir, [inc], [overdue])
+    code, report = run_json(check, "--env", "prod", "--service", "checkout")
+    (result,) = report["results"]
+    assert (result["decision"], code) == (decision, 1 if decision == "block" else 0)
+    ids = [f["followup_id"] for f in result["findings"]]
+    assert ids == (["fu_prio0001"] if decision == "block" else [])
+
+
+@pytest.mark.parametrize("bad", ["[]", "[P4]", "P1", "[p1]"])
+def test_bad_followup_priorities_name_the_field(
+    check: CheckRun, write_policy: PolicyWriter, policy_dir: Path, bad: str
+) -> None:
+    write_policy(
+        "version: 1\nenvironments: {prod: {strict: true}}\ngates:\n  followup_watch:\n"
+        f"    type: followup_watch\n    followup_priorities: {bad}\n"
+    )
+    result = check("--env", "prod", "--service", "checkout")
+    assert result.exit_code == 2
+    assert (
+        f"{policy_dir / 'gates.yml'}:6, gates.followup_watch.followup_priorities" in result.stderr
+    )

@@ -80,11 +80,11 @@ def test_cases_load_identically(name: str, tmp_path: Path) -> None:
 def test_errors_name_the_same_line(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.yml"
     path.write_text(BROKEN[name], encoding="utf-8")
-    wheres = []
+    wheres: list[str] = []
     for loader in _yaml.LOADERS:
         with pytest.raises(ConfigError) as info:
             load_yaml(path, loader)
-        wheres.append(info.value.where)
+        wheres.append(str(info.value.where))
     assert wheres[0] == wheres[1]
     assert wheres[0].startswith(f"{path}:")
 

@@ -151,7 +151,7 @@ class StoreBuilder:
         artifact = Artifact(
             incident_id=of.id,
             name=name,
-            kind=name.rsplit(".", 1)[1],  # type: ignore[arg-type]
+            kind=name.rsplit(".", 1)[1],
             size_bytes=10,
             sha256="0" * 64,
             created_at=of.started_at + timedelta(seconds=after_s),

@@ -88,7 +88,8 @@ def _with_summary(b: StoreBuilder, summary: str) -> StoreBuilder:
 
 
 def _html(markdown: str) -> str:
-    return MarkdownIt("commonmark").enable("table").render(markdown)
+    html: str = MarkdownIt("commonmark").enable("table").render(markdown)
+    return html
 
 
 def test_golden_markdown(tmp_path: Path) -> None:

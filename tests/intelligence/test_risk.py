@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gatekeeper.intelligence.risk import compute_risk, render_markdown, render_text
@@ -53,7 +55,7 @@ def scenario() -> StoreBuilder:
     return b
 
 
-def parts_of(score: dict) -> dict[str, float]:
+def parts_of(score: dict[str, Any]) -> dict[str, float]:
     return {p["name"]: p["points"] for p in score["parts"]}
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +43,7 @@ CREATE = {
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["ok"] is False
     assert body["error"]["code"] == code
     assert body["request_id"] == response.headers["x-request-id"]
@@ -144,7 +145,7 @@ def test_every_error_code_has_its_status(error: type[GatekeeperError], status: i
 
 
 def test_every_error_class_is_mapped() -> None:
-    classes = [GatekeeperError, *GatekeeperError.__subclasses__()]
+    classes: list[type[GatekeeperError]] = [GatekeeperError, *GatekeeperError.__subclasses__()]
     assert all(cls.code in STATUS for cls in classes)
 
 

@@ -70,7 +70,7 @@ def outage_writes() -> tuple[list[WriteBatch], int]:
 def test_in_process_recovery_replays_outage_writes_exactly_once(
     proxy: TcpProxy, proxied_url: str, pg_conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
-    clock, warnings = FakeClock(), []
+    clock, warnings = FakeClock(), list[str]()
     proxy.cut()
     store = open_auto(proxied_url, tmp_path / "store", clock, warnings)
     batches, n = outage_writes()
@@ -104,7 +104,7 @@ def test_in_process_recovery_replays_outage_writes_exactly_once(
 def test_a_connection_lost_mid_run_falls_back_and_warns_once(
     proxy: TcpProxy, proxied_url: str, pg_conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
-    clock, warnings = FakeClock(), []
+    clock, warnings = FakeClock(), list[str]()
     store = open_auto(proxied_url, tmp_path / "store", clock, warnings)
     first = incident()
     store.write(WriteBatch(new_incidents=(first,)))
@@ -128,7 +128,7 @@ def test_a_connection_lost_mid_run_falls_back_and_warns_once(
 def test_an_interrupted_replay_completes_on_the_next_attempt(
     proxy: TcpProxy, proxied_url: str, pg_conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
-    clock, warnings = FakeClock(), []
+    clock, warnings = FakeClock(), list[str]()
     proxy.cut()
     store = open_auto(proxied_url, tmp_path / "store", clock, warnings)
     incidents = [incident() for _ in range(4)]
@@ -242,7 +242,7 @@ def test_journal_lines_that_cannot_be_parsed_are_kept_aside_not_replayed(
     migrated_pg_url: str, pg_conn: psycopg.Connection[Any], tmp_path: Path, capsys: Any
 ) -> None:
     store_dir = tmp_path / "store"
-    clock, warnings = FakeClock(), []
+    clock, warnings = FakeClock(), list[str]()
     store = open_auto(UNREACHABLE_URL, store_dir, clock, warnings)
     inc = incident()
     store.write(WriteBatch(new_incidents=(inc,)))
@@ -266,7 +266,7 @@ def test_journal_lines_that_cannot_be_parsed_are_kept_aside_not_replayed(
 def test_reads_go_to_postgres_when_it_is_up(
     migrated_pg_url: str, pg_conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
-    clock, warnings = FakeClock(), []
+    clock, warnings = FakeClock(), list[str]()
     store = open_auto(migrated_pg_url, tmp_path / "store", clock, warnings)
     inc = incident(started_at=incident().started_at - timedelta(days=1))
     store.write(WriteBatch(new_incidents=(inc,)))

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from gatekeeper.errors import NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
@@ -105,7 +106,7 @@ def _versions(draw: st.DrawFn, first: Incident) -> list[Incident]:
     """Later versions: scope changes and changes no query looks at."""
     out = [first]
     for _ in range(draw(st.integers(0, 3))):
-        changes = draw(
+        changes: dict[str, Any] = draw(
             st.fixed_dictionaries(
                 {},
                 optional={
@@ -264,7 +265,8 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes, bool]]:
     if not path.exists():
         return
     offset = 0
-    model = {FILES[0]: Incident, FILES[1]: Event, FILES[2]: Artifact}[path.name]
+    models: dict[str, type[BaseModel]] = {FILES[0]: Incident, FILES[1]: Event, FILES[2]: Artifact}
+    model = models[path.name]
     for number, line in enumerate(path.read_bytes().split(b"\n")[:-1], start=1):
         damaged = False
         if line.strip():
@@ -371,7 +373,7 @@ def _compare(directory: Path, data: st.DataObject) -> None:
 
     reported = []
     store = JsonlIncidentStore(directory, on_problem=reported.append)
-    query = _queries(data.draw)
+    query = _queries(cast(st.DrawFn, data.draw))
     assert store.list_incidents(query) == naive.listed(query)
     for incident_id in [*naive.incidents, "inc_20260301_1000_zzzzzz"]:
         assert store.events(incident_id) == naive.timeline(incident_id)
@@ -393,7 +395,7 @@ def test_fast_paths_agree_with_a_naive_full_scan(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ) -> None:
     directory = tmp_path_factory.mktemp("store")
-    build_store(directory, data.draw)
+    build_store(directory, cast(st.DrawFn, data.draw))
     _compare(directory, data)  # the index when it is current, else the scan
     (directory / INDEX).unlink(missing_ok=True)
     _compare(directory, data)  # the byte prefilters alone

@@ -33,8 +33,8 @@ def _all_subclasses(cls: type[Exception]) -> Iterator[type[Exception]]:
 
 @pytest.mark.parametrize(
     "error",
-    sorted(set(_all_subclasses(psycopg.Error)), key=lambda c: c.__name__),
-    ids=lambda c: c.__name__,
+    sorted(set(_all_subclasses(psycopg.Error)), key=str),  # by qualified name
+    ids=lambda c: str(getattr(c, "__name__", c)),
 )
 def test_every_psycopg_error_becomes_a_one_line_gatekeeper_error(error: type[Exception]) -> None:
     with pytest.raises(GatekeeperError) as caught, translate(TARGET, "write"):

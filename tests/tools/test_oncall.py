@@ -121,7 +121,7 @@ def test_followup_add_defaults_due_from_sla_and_update_completes(
 
 
 def test_followups_summary(call: Call, seeded: Seeded) -> None:
-    params = {"service": "gateway", "env": "prod", "window_days": 30}
+    params: dict[str, Any] = {"service": "gateway", "env": "prod", "window_days": 30}
     later = NOW + timedelta(days=30)
     result = call(envelope("incident_followups_summary", **params), now=later)["result"]
     assert result["counts"] == {"active_incidents": 1, "open_followups": 1, "overdue_followups": 1}

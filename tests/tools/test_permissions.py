@@ -58,13 +58,15 @@ def test_writes_are_refused_and_change_nothing(
     code, message = error(answer)
     assert code == "forbidden"
     if agent is None:
-        assert (
-            message
-            == f"oncall_tool.{action} writes: set agent_id in the envelope to an agent allowed to"
+        assert message == (
+            f"oncall_tool.{action} needs incident_write: "
+            "set agent_id in the envelope to an agent whose role has it"
         )
     else:
         assert message.startswith(f"agent {agent!r} (role agent_")
-        assert message.endswith(") may not incident_write")
+        assert message.endswith(
+            ") may not incident_write: set agent_id in the envelope to an agent whose role has it"
+        )
     assert tree_digest(seeded.store_dir) == before
 
 
@@ -118,3 +120,21 @@ def test_an_action_mis_declared_as_a_read_cannot_write(call: Call, seeded: Seede
         assert tree_digest(seeded.store_dir) == before
     finally:
         tool.actions["incident_get"] = original
+
+
+@pytest.mark.parametrize("agent", ["monitor", None])
+def test_a_refused_digest_save_says_to_set_agent_id(
+    call: Call, seeded: Seeded, agent: str | None
+) -> None:
+    request: dict[str, Any] = {
+        "tool": "incident_intelligence_tool",
+        "action": "weekly_digest",
+        "params": {"save_artifacts": True},
+    }
+    if agent is not None:
+        request["agent_id"] = agent
+    code, message = error(call(request))
+    assert code == "forbidden"
+    assert "digest_write" in message
+    assert message.endswith("set agent_id in the envelope to an agent whose role has it")
+    assert "--agent" not in message and "GATEKEEPER_AGENT" not in message

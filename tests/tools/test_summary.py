@@ -15,6 +15,7 @@ from gatekeeper.inputs import FollowupChanges, IncidentChanges, NewFollowup, New
 from gatekeeper.rbac import DEFAULT_RBAC
 from gatekeeper.store.jsonl import JsonlIncidentStore
 from gatekeeper.summary import followup_summary
+from gatekeeper.timeutil import parse_due
 from tests.conftest import NOW
 
 
@@ -42,7 +43,7 @@ def test_window_scope(service: IncidentService) -> None:
     open_incident(service, 1, service="web")
     for incident_id in (old_closed, recent_closed):
         service.add_followup(
-            incident_id, NewFollowup(title="f", owner="o", due="2026-03-01"), now=NOW
+            incident_id, NewFollowup(title="f", owner="o", due=parse_due("2026-03-01")), now=NOW
         )
         service.update(incident_id, IncidentChanges(status="closed"), now=NOW)
     summary = summarise(service, window_days=30)
@@ -54,11 +55,15 @@ def test_window_scope(service: IncidentService) -> None:
 def test_ordering_and_done_followups(service: IncidentService) -> None:
     p2 = open_incident(service, 2, severity="P2")
     p0 = open_incident(service, 1, severity="P0")
-    late = service.add_followup(p2, NewFollowup(title="late", owner="a", due="2026-02-20"), now=NOW)
-    later = service.add_followup(
-        p2, NewFollowup(title="later", owner="b", due="2026-02-27"), now=NOW
+    late = service.add_followup(
+        p2, NewFollowup(title="late", owner="a", due=parse_due("2026-02-20")), now=NOW
     )
-    done = service.add_followup(p0, NewFollowup(title="done", owner="c", due="2026-02-01"), now=NOW)
+    later = service.add_followup(
+        p2, NewFollowup(title="later", owner="b", due=parse_due("2026-02-27")), now=NOW
+    )
+    done = service.add_followup(
+        p0, NewFollowup(title="done", owner="c", due=parse_due("2026-02-01")), now=NOW
+    )
     service.update_followup(p0, done.followup_id, FollowupChanges(status="done"), now=NOW)
     upcoming = service.add_followup(p0, NewFollowup(title="soon", owner="d"), now=NOW)
     summary = summarise(service)
