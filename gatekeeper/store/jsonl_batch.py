@@ -122,10 +122,13 @@ def _write_intent(directory: Path, intent: Intent) -> None:
 
 
 def _clear_intent(directory: Path, *, durable: bool) -> None:
+    path = directory / INTENT
     try:
-        fd = open_regular(directory / INTENT, os.O_RDWR)
+        fd = open_regular(path, os.O_RDWR)
     except FileNotFoundError:
         return
+    except OSError as exc:  # a link or a FIFO planted in its place
+        raise StoreUnavailable(f"cannot use: {exc.strerror}", where=str(path)) from exc
     try:
         os.ftruncate(fd, 0)
         if durable:
@@ -235,7 +238,8 @@ def append_batch(
             payloads = {**payloads, name: payload}
         intent = Intent(spans, tuple(files))
         only = next(iter(payloads.values())) if len(payloads) == 1 and not files else None
-        if only is None or only.lstrip(b"\n").count(b"\n") != 1:  # more than one line
+        recorded = only is None or only.lstrip(b"\n").count(b"\n") != 1  # more than one line
+        if recorded:
             _write_intent(directory, intent)
         try:
             stage_artifact_files(files)
@@ -245,9 +249,11 @@ def append_batch(
         except BaseException:
             _roll_back(directory, spans)
             discard_files(files)
-            _clear_intent(directory, durable=True)
+            if recorded:
+                _clear_intent(directory, durable=True)
             raise
-        _clear_intent(directory, durable=False)  # the commit (see the module docstring)
+        if recorded:
+            _clear_intent(directory, durable=False)  # the commit (see the module docstring)
     finally:
         for fd in fds.values():
             os.close(fd)
