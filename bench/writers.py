@@ -80,6 +80,23 @@ def single_writer(directory: Path, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def create_batches(directory: Path, count: int) -> float:
+    """Batches/s of one process creating incidents, each with its opening event.
+
+    Two files per batch: on JSONL this is the atomic-batch path (intent file).
+    """
+    store = JsonlIncidentStore(directory)
+    batches = []
+    for n in range(count):
+        incident = INCIDENT.model_copy(update={"id": f"inc_20260601_0000_{n:06d}"})
+        opened = _event(n).model_copy(update={"incident_id": incident.id, "type": "status_change"})
+        batches.append(WriteBatch(new_incidents=(incident,), events=(opened,)))
+    start = time.perf_counter()
+    for batch in batches:
+        store.write(batch)
+    return count / (time.perf_counter() - start)
+
+
 def concurrent_writers(directory: Path, writers: int, per_writer: int) -> float:
     JsonlIncidentStore(directory).write(WriteBatch(new_incidents=(INCIDENT,)))
     ctx = multiprocessing.get_context("spawn")
@@ -160,10 +177,12 @@ def compare_writers(writers: int = 8, per_writer: int = 200) -> None:
         base = plain_appends(Path(tmp) / "plain.jsonl", total)
         one = single_writer(Path(tmp) / "single", total)
         many = concurrent_writers(Path(tmp) / "store", writers, per_writer)
+        creates = create_batches(Path(tmp) / "creates", total // 4)
     print(f"\nwriters ({total} events, one per write)          records/s  ×baseline")
     print(f"baseline: plain single-writer fsync loop    {base:9.0f}")
     print(f"1 gatekeeper writer (one process)           {one:9.0f}  {one / base:8.2f}")
     print(f"{writers} gatekeeper writers at once (processes)   {many:9.0f}  {many / base:8.2f}")
+    print(f"creates: incident + event per write (batches) {creates:9.0f}  {creates / base:8.2f}")
 
 
 if __name__ == "__main__":

@@ -408,6 +408,7 @@ class JsonlIncidentStore:
         if not wanted or not self.directory.is_dir():
             return []
         with self.locked():
+            jsonl_batch.settle(self.directory)
             present = set(self._versions(wanted))
             for name, key in (
                 (EVENTS, "incident_id"),

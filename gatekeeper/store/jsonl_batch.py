@@ -4,21 +4,26 @@ A batch (an incident, its events, an artifact's metadata and bytes) spans
 several files. Before appending, the writer (holding the store lock) records
 its *intent* in ``.batch-intent.json``: for every file it will append to, the
 size before (``from``), the size after (``to``) and the sha256 of the bytes in
-between, and the artifact files it will publish. The intent is written through
-a temporary file and a rename, so it is whole or absent. Then the writer stages
-the artifact bytes, appends and fsyncs every file, renames the artifacts into
-place and removes the intent: that removal is the commit.
+between, and the artifact files it will publish, and fsyncs it. The file stays
+in place between batches, empty: writing an intent is one write and one fsync,
+no directory entry to create. An intent cut short by a crash does not parse,
+and means nothing was appended yet (appends start only after the fsync). Then
+the writer stages the artifact bytes, appends and fsyncs every file, renames
+the artifacts into place and empties the intent: that is the commit.
 
-While an intent exists, the batch is *complete* if every file holds exactly the
-promised bytes between ``from`` and ``to``; otherwise it is not committed.
+While an intent is there, the batch is *complete* if every file holds exactly
+the promised bytes between ``from`` and ``to``; otherwise it is not committed.
+A complete batch needs nothing more, which is why emptying the intent after a
+commit needs no fsync: an intent that comes back after a power cut is complete
+and rolls forward as a no-op. Emptying it after a roll-back is fsynced.
 
-- **Readers** honour it: they read each file up to ``to`` when the batch is
-  complete, up to ``from`` otherwise (:func:`visible_sizes`). So a reader never
-  sees part of a batch, whether its writer is still running or was killed.
+- **Readers** honour it: while a batch is not complete they read each file up
+  to ``from`` (:func:`visible_sizes`). So a reader never sees part of a batch,
+  whether its writer is still running or was killed.
 - **The next writer** (every holder of the store lock, :func:`recover`) rolls a
   complete batch forward (publishes what was not yet published) and an
   incomplete one back (truncates each file to ``from``, removes the staged
-  artifact files), then removes the intent.
+  artifact files), then empties the intent.
 - **A writer that fails** (a full disk, a refused artifact folder) rolls back
   at once: a refused write writes nothing.
 
@@ -39,7 +44,7 @@ from typing import Any
 from gatekeeper.artifacts import ArtifactFile, check_folder, discard_files, publish_files
 from gatekeeper.artifacts import stage_files as stage_artifact_files
 from gatekeeper.errors import StoreUnavailable
-from gatekeeper.store.fileio import atomic_write, open_regular
+from gatekeeper.store.fileio import fsync_directory, open_regular
 
 INTENT = ".batch-intent.json"
 
@@ -75,12 +80,12 @@ def read_intent(directory: Path) -> Intent | None:
     """The pending batch's intent; ``None`` if there is none (or it is unreadable)."""
     try:
         fd = open_regular(directory / INTENT, os.O_RDONLY)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
     except (OSError, StoreUnavailable):
         return None
     with os.fdopen(fd, "rb") as handle:
         raw = handle.read()
+    if not raw:
+        return None
     try:
         data = json.loads(raw)
         spans = {
@@ -92,8 +97,50 @@ def read_intent(directory: Path) -> Intent | None:
             for a in data["artifacts"]
         )
     except (ValueError, TypeError, KeyError, AttributeError):
-        return None  # written by rename, so never half-written: someone edited it
+        return None  # cut short before its fsync: nothing was appended yet
     return Intent(spans, files)
+
+
+def _write_intent(directory: Path, intent: Intent) -> None:
+    path = directory / INTENT
+    created = not os.path.lexists(path)
+    data = intent.to_json()
+    try:
+        fd = open_regular(path, os.O_RDWR | os.O_CREAT)
+        try:
+            os.ftruncate(fd, 0)
+            view = memoryview(data)
+            while view:
+                view = view[os.pwrite(fd, view, len(data) - len(view)) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_directory(directory)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot write: {exc.strerror}", where=str(path)) from exc
+
+
+def _clear_intent(directory: Path, *, durable: bool) -> None:
+    path = directory / INTENT
+    try:
+        fd = open_regular(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a link or a FIFO planted in its place
+        raise StoreUnavailable(f"cannot use: {exc.strerror}", where=str(path)) from exc
+    try:
+        os.ftruncate(fd, 0)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def settle(directory: Path) -> None:
+    """Make an emptied intent durable: before a rewrite that moves bytes (compact, retention)."""
+    if os.path.lexists(directory / INTENT):
+        _clear_intent(directory, durable=True)
 
 
 def _complete(directory: Path, intent: Intent) -> bool:
@@ -115,16 +162,19 @@ def _complete(directory: Path, intent: Intent) -> bool:
 
 
 def visible_sizes(directory: Path) -> dict[str, int] | None:
-    """How much of each file a reader may see; ``None``: all of it (no batch pending)."""
+    """How much of each file a reader may see; ``None``: all of it (nothing uncommitted)."""
     intent = read_intent(directory)
-    if intent is None:
+    if intent is None or _complete(directory, intent):
         return None
-    complete = _complete(directory, intent)
-    return {name: span.end if complete else span.start for name, span in intent.spans.items()}
+    return {name: span.start for name, span in intent.spans.items()}
 
 
 def pending(directory: Path) -> bool:
-    return os.path.lexists(directory / INTENT)
+    """Whether an intent is there: a batch in flight, or one whose writer died."""
+    try:
+        return os.lstat(directory / INTENT).st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def recover(directory: Path) -> None:
@@ -138,7 +188,7 @@ def recover(directory: Path) -> None:
         else:
             _roll_back(directory, intent.spans)
             discard_files(intent.files)
-    (directory / INTENT).unlink(missing_ok=True)
+    _clear_intent(directory, durable=True)
 
 
 def _roll_back(directory: Path, spans: Mapping[str, Span]) -> None:
@@ -188,8 +238,9 @@ def append_batch(
             payloads = {**payloads, name: payload}
         intent = Intent(spans, tuple(files))
         only = next(iter(payloads.values())) if len(payloads) == 1 and not files else None
-        if only is None or only.lstrip(b"\n").count(b"\n") != 1:  # more than one line
-            atomic_write(directory / INTENT, intent.to_json())
+        recorded = only is None or only.lstrip(b"\n").count(b"\n") != 1  # more than one line
+        if recorded:
+            _write_intent(directory, intent)
         try:
             stage_artifact_files(files)
             for name, payload in payloads.items():
@@ -198,9 +249,11 @@ def append_batch(
         except BaseException:
             _roll_back(directory, spans)
             discard_files(files)
-            (directory / INTENT).unlink(missing_ok=True)
+            if recorded:
+                _clear_intent(directory, durable=True)
             raise
-        (directory / INTENT).unlink(missing_ok=True)  # the commit
+        if recorded:
+            _clear_intent(directory, durable=False)  # the commit (see the module docstring)
     finally:
         for fd in fds.values():
             os.close(fd)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.models import Artifact, Event, Incident
-from gatekeeper.store import jsonl_index, manifest
+from gatekeeper.store import jsonl_batch, jsonl_index, manifest
 from gatekeeper.store.base import CompactResult, Problem
 from gatekeeper.store.fileio import atomic_write
 from gatekeeper.store.jsonl_reader import ARTIFACTS, EVENTS, INCIDENTS, JsonlReader
@@ -103,6 +103,7 @@ def compact(store: JsonlIncidentStore, reader: JsonlReader) -> CompactResult:
     store._ensure_directory()
     path = directory / INCIDENTS
     with store.locked():
+        jsonl_batch.settle(directory)
         rejected: list[bytes] = []
         latest: dict[str, bytes] = {}
         before = 0

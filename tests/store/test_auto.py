@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,12 @@ def test_a_lost_commit_followed_by_an_outage_is_unavailable_not_no_such_incident
         )
 
     assert "\n" not in str(caught.value)
+    deadline = time.monotonic() + 10  # the server may still be finishing that COMMIT
+    while True:
+        row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,))
+        if row.fetchone() == ("new",) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,)).fetchone()
     assert row == ("new",)  # it had landed
     assert not (tmp_path / "replay.jsonl").exists()  # nothing journaled that cannot apply

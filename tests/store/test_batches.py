@@ -289,3 +289,16 @@ def test_the_intent_is_json_naming_each_file_span(tmp_path: Path) -> None:
         "artifacts": [],
     }
     assert jsonl_batch.visible_sizes(tmp_path) == {"events.jsonl": 0}
+
+
+def test_a_planted_intent_link_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    store_dir, victim = tmp_path / "store", tmp_path / "victim.txt"
+    victim.write_bytes(b"keep me\n")
+    store = JsonlIncidentStore(store_dir)
+    store.init(f.T0)
+    (store_dir / jsonl_batch.INTENT).symlink_to(victim)
+    inc = f.incident()
+    with pytest.raises(StoreUnavailable):
+        store.write(WriteBatch(new_incidents=(inc,), events=(f.event(inc),)))
+    assert victim.read_bytes() == b"keep me\n"
+    assert not (store_dir / "incidents.jsonl").exists()
