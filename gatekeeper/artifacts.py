@@ -1,4 +1,4 @@
-"""Artifact files: validated names and contents, written atomically (SPEC §3).
+"""Artifact files: validated names and contents, written atomically (see docs/incidents.md).
 
 An artifact lives at ``<artifacts_dir>/<incident_id>/<name>``. Every check runs
 before anything touches the disk, so a refusal writes nothing. The bytes travel

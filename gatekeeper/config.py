@@ -1,4 +1,4 @@
-"""Settings: every one an environment variable and a global CLI option (SPEC §2).
+"""Settings: every one an environment variable and a global CLI option (see README.md, Settings).
 
 The option wins over the variable, which wins over the default. Relative paths
 resolve against the working directory.

@@ -1,6 +1,6 @@
 """The incident service: every read and write the CLI and the tool interface make.
 
-It checks permissions (SPEC §5) before touching the store, records the acting
+It checks permissions (see README.md, Roles) before touching the store, records the acting
 agent on what it writes, and turns requests into validated records. The CLI and
 ``oncall_tool`` are thin fronts over this class, so both behave the same.
 """

@@ -1,4 +1,4 @@
-"""The incident record: incidents, timeline events, follow-ups and artifacts (SPEC §3).
+"""The incident record: incidents, timeline events, follow-ups and artifacts (docs/incidents.md).
 
 Records are validated with pydantic as they enter (``extra="forbid"``); inside the
 package code works with these typed, frozen objects.

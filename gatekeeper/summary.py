@@ -1,4 +1,4 @@
-"""The follow-up summary of one service in one environment (SPEC §10, first bullet).
+"""The follow-up summary of one service in one environment (docs/tool-api.md).
 
 It answers "what is still open here?": active incidents by severity, the open
 follow-ups, and the overdue ones with their owner and how late they are. The

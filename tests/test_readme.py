@@ -56,3 +56,23 @@ def test_command_examples_run_against_a_fresh_store(run_cli: CliRun, store_dir: 
         assert result.exit_code == 0, (line, result.stderr)
         if "incident create" in line:
             incident_id = re.search(r"inc_\d{8}_\d{4}_[a-z0-9]{6}", result.stdout).group(0)  # type: ignore[union-attr]
+
+
+def test_the_repository_is_self_contained() -> None:
+    """Code and docs point at the repository's own pages, never at an outside contract."""
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.md", "*.yml", "*.yaml", "*.toml", "*.sh"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    this_file = Path(__file__).resolve()
+    offenders = []
+    for name in tracked:
+        path = REPO / name
+        if path.resolve() == this_file or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if re.search(r"\bSPEC\b(?:\.md| §)|\.\./shared/", text):
+            offenders.append(name)
+    assert offenders == []

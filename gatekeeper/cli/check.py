@@ -1,4 +1,4 @@
-"""``gatekeeper check``: the release gate (SPEC §8, §9)."""
+"""``gatekeeper check``: the release gate (docs/policies.md)."""
 
 from __future__ import annotations
 

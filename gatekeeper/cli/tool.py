@@ -1,4 +1,4 @@
-"""``gatekeeper tool``: answer one tool envelope (SPEC §6) read from stdin or a file."""
+"""``gatekeeper tool``: answer one tool envelope read from stdin or a file (docs/tool-api.md)."""
 
 from __future__ import annotations
 

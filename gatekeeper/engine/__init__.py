@@ -1,4 +1,4 @@
-"""The gate engine: run a policy's gates and decide (SPEC §8).
+"""The gate engine: run a policy's gates and decide (see docs/policies.md).
 
 :func:`run_check` is what the CLI calls; :func:`evaluate` runs already loaded
 gates; :mod:`.decision` holds the decision table; :mod:`.report` the result.

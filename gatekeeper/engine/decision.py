@@ -1,4 +1,4 @@
-"""The decision table of SPEC §8, as pure functions.
+"""The decision table of docs/policies.md, as pure functions.
 
 For one gate and one service, in this order:
 

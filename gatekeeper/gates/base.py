@@ -28,7 +28,7 @@ Mode = Literal["default", "warn", "block", "shadow"]
 OnError = Literal["fail_closed", "warn"]
 FindingLevel = Literal["warn", "block"]
 
-# Service and environment names are lower-case (SPEC §3), so a useful glob uses
+# Service and environment names are lower-case (see docs/incidents.md), so a useful glob uses
 # those characters plus the wildcards * ? [...] (and ! to negate a class).
 _GLOB_RE = re.compile(r"^[a-z0-9._*?!\[\]-]{1,63}$")
 

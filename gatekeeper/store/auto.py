@@ -1,4 +1,4 @@
-"""Auto mode: Postgres first, JSONL while Postgres is away, nothing lost (SPEC §4).
+"""Auto mode: Postgres first, JSONL while Postgres is away, nothing lost (see docs/store.md).
 
 When Postgres cannot be reached (at start, or a connection breaks mid-run) the
 store says so once on stderr and serves from the JSONL directory. Every write

@@ -1,4 +1,4 @@
-"""The incident store contract that every backend implements (SPEC §4).
+"""The incident store contract that every backend implements (see docs/store.md).
 
 Backends live one per module beside this file (``jsonl``, ``postgres``, ``auto``)
 and are opened through :func:`gatekeeper.store.open_store`. The same behavioural

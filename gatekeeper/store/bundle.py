@@ -1,4 +1,4 @@
-"""Portable store bundles: ``store export FILE`` and ``store import FILE`` (SPEC §7).
+"""Portable store bundles: ``store export FILE`` and ``store import FILE`` (see docs/store.md).
 
 A bundle is JSONL. The first line is a header, ``{"format": "gatekeeper-bundle",
 "version": 1, ...}``; then one line per record, ``{"type": "incident" | "event" |

@@ -1,4 +1,4 @@
-"""The JSONL backend: three append-only files in one directory (SPEC §4).
+"""The JSONL backend: three append-only files in one directory (see docs/store.md).
 
 ``incidents.jsonl`` holds every version of every incident (the last line for an
 id wins); ``events.jsonl`` and ``artifacts.jsonl`` are append-only. Writers take

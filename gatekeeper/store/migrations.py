@@ -1,4 +1,4 @@
-"""Versioned, idempotent PostgreSQL migrations for the incident store (SPEC §4).
+"""Versioned, idempotent PostgreSQL migrations for the incident store (see docs/store.md).
 
 Each :class:`Migration` is applied at most once, in version order; the versions
 applied are recorded in ``schema_migrations``. One run is one transaction that

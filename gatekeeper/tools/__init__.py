@@ -1,4 +1,5 @@
-"""Tools agents call with a JSON envelope (SPEC §6): ``oncall_tool`` today.
+"""Tools agents call with a JSON envelope (see docs/tool-api.md): ``oncall_tool``,
+``incident_intelligence_tool`` and ``jobs``.
 
 Public names: :func:`handle` answers one envelope; :data:`TOOLS` maps tool names
 to their :class:`Tool` (add a tool by building one in its own module and listing

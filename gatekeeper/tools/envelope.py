@@ -1,4 +1,4 @@
-"""The envelope agents send and the answer they get back (SPEC §6).
+"""The envelope agents send and the answer they get back (see docs/tool-api.md).
 
 Request::
 

@@ -1,4 +1,4 @@
-"""``oncall_tool``: incidents, timelines, artifacts and follow-ups for agents (SPEC §6).
+"""``oncall_tool``: incidents, timelines, artifacts and follow-ups for agents (docs/tool-api.md).
 
 Every action is a thin front over :class:`~gatekeeper.incidents.IncidentService`
 (which checks permissions) or :func:`~gatekeeper.summary.followup_summary`, so an

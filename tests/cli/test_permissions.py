@@ -1,4 +1,4 @@
-"""SPEC §5 at the CLI: every writing command is refused for read-only and missing
+"""Roles at the CLI: every writing command is refused for read-only and missing
 agents with one line and exit 1, leaving the store byte-for-byte unchanged."""
 
 from __future__ import annotations

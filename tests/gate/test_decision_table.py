@@ -1,4 +1,4 @@
-"""SPEC §8's decision table, every combination, through the real CLI.
+"""The decision table of docs/policies.md, every combination, through the real CLI.
 
 strict/lenient env × mode (default/warn/block/shadow) × findings or none ×
 waiver active/expired/none × override or not → decision and exit code.

@@ -334,8 +334,8 @@ def test_a_lost_commit_followed_by_an_outage_is_unavailable_not_no_such_incident
     assert "\n" not in str(caught.value)
     deadline = time.monotonic() + 10  # the server may still be finishing that COMMIT
     while True:
-        row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,))
-        if row.fetchone() == ("new",) or time.monotonic() > deadline:
+        landed = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,))
+        if landed.fetchone() == ("new",) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     row = pg_conn.execute("SELECT title FROM incidents WHERE id = %s", (created.id,)).fetchone()

@@ -1,4 +1,4 @@
-"""The store contract (SPEC §4): one behavioural suite, run against every backend."""
+"""The store contract (see docs/store.md): one behavioural suite, run against every backend."""
 
 from __future__ import annotations
 

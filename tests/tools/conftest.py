@@ -20,7 +20,7 @@ Call = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def settings(store_dir: Path, tmp_path: Path) -> Settings:
-    # A policy path without rbac.yml: the built-in roles of SPEC §5 apply.
+    # A policy path without rbac.yml: the built-in roles apply.
     return Settings(store_dir=store_dir, artifacts_dir=store_dir, policy=tmp_path / "no-policy")
 
 

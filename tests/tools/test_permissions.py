@@ -1,4 +1,4 @@
-"""SPEC §5 through the tool: every write is refused for read-only and missing agents,
+"""Roles through the tool: every write is refused for read-only and missing agents,
 leaving the store byte-for-byte unchanged, and is recorded under the acting agent."""
 
 from __future__ import annotations
