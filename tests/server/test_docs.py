@@ -43,9 +43,10 @@ def run_example(served: Served, command: str, substitutions: dict[str, str]) -> 
 
 def test_the_docs_have_the_runbooks_calls_first() -> None:
     examples = curl_examples()
-    first = " ".join(example.command for example in examples[:3])
-    for action in ("incident_create", "incident_list", "incident_followups_summary"):
-        assert action in first
+    runbook = ("incident_create", "incident_list", "incident_followups_summary",
+               "weekly_digest", "recurrence", "correlate")  # fmt: skip
+    for example, action in zip(examples, runbook, strict=False):
+        assert f'"{action}"' in example.command
 
 
 def test_every_action_has_a_curl_example() -> None:
