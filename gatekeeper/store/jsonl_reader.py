@@ -208,6 +208,17 @@ def damage_matters(offset: int, key: bytes | None, kept: Mapping[bytes, int]) ->
     return position is not None and offset > position
 
 
+def event_damage_matters(key: bytes | None, ids: Collection[bytes]) -> bool:
+    """Whether an ``events.jsonl`` line with incident id ``key`` may matter to a gate of ``ids``.
+
+    ``key`` is what :func:`~gatekeeper.store.jsonl_scan.field_value` reads
+    (``None``: unclear). Only a line whose bytes name another incident is ruled
+    out; a damaged line of one of ``ids``, or one whose id cannot be read, may be
+    a follow-up whose ``"type"`` the damage hit, so the gate reports it.
+    """
+    return key is None or key in ids
+
+
 def filter_groups(query: IncidentFilter) -> list[list[bytes]]:
     """What a line must hold to pass ``query``: a quoted value of each filter given."""
     groups: list[list[bytes]] = []

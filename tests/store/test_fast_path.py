@@ -34,7 +34,6 @@ from gatekeeper.store.jsonl import JsonlIncidentStore, encode
 from gatekeeper.store.jsonl_index import INDEX, snapshot
 from gatekeeper.store.jsonl_reader import damage_matters
 from gatekeeper.store.jsonl_scan import (
-    ESCAPE,
     field_value,
     incident_id_guess,
     leading_value,
@@ -143,7 +142,9 @@ def _foreign(record: Record, draw: st.DrawFn) -> bytes:
 
 def _damaged(record: Record, draw: st.DrawFn) -> bytes:
     line = encode(record)
-    kind = draw(st.sampled_from(["cut", "bad field", "garbage", "blank"]))
+    kind = draw(st.sampled_from(["cut", "bad field", "garbage", "blank", "type quote"]))
+    if kind == "type quote":  # '"type":"followup' (or any type): the line is no longer JSON
+        return line.replace(b'"type":"followup"', b'"type":"followup').replace(b'"id":"', b'"id:"')
     if kind == "cut":
         return line[: draw(st.integers(1, len(line) - 2))] + b"\n"
     if kind == "bad field":
@@ -291,8 +292,9 @@ def naive_skipped(
     latest valid version. An incident line is irrelevant when it holds no quoted
     service or env (nor an escape), and it is not after the latest version of a
     found incident it may belong to (its id, or any when its id is unreadable).
-    An event or artifact line is irrelevant when it names an incident not found
-    (or, for events, cannot be a follow-up). Torn tails of files read: always.
+    An event or artifact line is irrelevant when its bytes name an incident not
+    found; a damaged event of a found incident may have been a follow-up, whatever
+    its bytes say now. Torn tails of files read: always.
     """
     groups = [[quoted(s) for s in services], [quoted(env)]]
     kept = {key.encode(): pos for key, pos in found.items()}
@@ -311,9 +313,7 @@ def naive_skipped(
         for _offset, number, line, damaged in _lines(path):
             if not damaged:
                 continue
-            if name == FILES[1]:
-                if not (b'"followup"' in line or ESCAPE in line):
-                    continue
+            if name == FILES[1]:  # any type: the damage may have hit "type":"followup"
                 value = field_value(line, field_key)
             else:
                 value = leading_value(line, field_key)
