@@ -192,7 +192,7 @@ class JsonlReader:
                     else:
                         kept[key] = offset
 
-            for base, data, end in lines.blocks():
+            for base, data, end in lines.blocks(split=True):
                 for offset, line in _block_candidates(base, data, end, groups, kept.keys()):
                     consider(offset, line)
             for offset, damaged_id, reason in pending:

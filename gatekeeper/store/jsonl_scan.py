@@ -30,6 +30,9 @@ ESCAPE = b"\\u"
 # Big enough that the search loop runs in C for most of the file, small enough
 # that peak memory stays a few MB whatever the file size.
 BLOCK = 4 << 20
+# For the passes that split a block into lines (a second copy of it, plus a few
+# lists of one entry per line): smaller, so that peak memory stays low.
+SPLIT_BLOCK = 1 << 20
 
 
 class LineFile:
@@ -59,12 +62,16 @@ class LineFile:
             offset += len(line)
             self.end = offset
 
-    def blocks(self, start: int = 0) -> Iterator[tuple[int, bytes, int]]:
-        """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``."""
+    def blocks(self, start: int = 0, *, split: bool = False) -> Iterator[tuple[int, bytes, int]]:
+        """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``.
+
+        ``split``: the caller splits each block into lines, so blocks are smaller.
+        """
+        size = SPLIT_BLOCK if split else BLOCK
         self._handle.seek(start)
         offset, rest = start, b""
         self.end = start
-        while block := self._handle.read(BLOCK):
+        while block := self._handle.read(size):
             data = rest + block if rest else block
             end = data.rfind(b"\n") + 1
             if end:
@@ -103,7 +110,7 @@ class LineFile:
         marker = key + b':"'
         skip = len(marker)
         widths = sorted({len(value) for value in wanted})
-        for base, data, end in self.blocks(start):
+        for base, data, end in self.blocks(start, split=True):
             rows = data.split(b"\n")
             rows.pop()  # after the last newline: a partial line or nothing
             count = len(rows)

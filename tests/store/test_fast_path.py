@@ -399,6 +399,7 @@ def test_fast_paths_agree_with_a_naive_full_scan(
     block = data.draw(st.sampled_from([64, 512, jsonl_scan.BLOCK]))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonl_scan, "BLOCK", block)
+        patch.setattr(jsonl_scan, "SPLIT_BLOCK", block)
         _compare(directory, data)  # the index when it is current, else the scan
         (directory / INDEX).unlink(missing_ok=True)
         _compare(directory, data)  # the byte prefilters alone

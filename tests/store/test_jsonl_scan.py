@@ -48,7 +48,7 @@ def test_keyed_leaves_out_only_lines_naming_an_unwanted_value(
     path = tmp_path_factory.mktemp("scan") / "events.jsonl"
     path.write_bytes(b"".join(lines))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jsonl_scan, "BLOCK", block)  # lines cut across blocks too
+        patch.setattr(jsonl_scan, "SPLIT_BLOCK", block)  # lines cut across blocks too
         got = _read(path, wanted)
     offsets = [sum(map(len, lines[:i])) for i in range(len(lines))]
     expected = [
