@@ -52,6 +52,7 @@ from gatekeeper.store.jsonl_reader import (
     INCIDENTS,
     JsonlReader,
     ProblemSink,
+    event_damage_matters,
     filter_groups,
 )
 from gatekeeper.store.jsonl_scan import field_value, quoted
@@ -339,16 +340,22 @@ class JsonlIncidentStore:
         return [a for a in found if a.incident_id in ids]
 
     def _followups_of(self, ids: Collection[bytes]) -> Iterator[Event]:
-        """The ``followup`` events of ``ids``: jump between lines holding ``"followup"``."""
+        """The ``followup`` events of ``ids``, reading only the lines that may be theirs.
+
+        Every line that may belong to one of ``ids`` is parsed, whatever its
+        type: a damaged one is reported (:func:`event_damage_matters`), since
+        the damage may have hit its ``"type":"followup"``.
+        """
         with self._reader.scan(EVENTS) as lines:
             if lines is None:
                 return
-            for offset, line in lines.candidates([b'"followup"']):
-                incident_id = field_value(line, b'"incident_id"')
-                if incident_id is not None and incident_id not in ids:
+            for offset, line in lines.keyed(b'"incident_id"', ids):
+                if not event_damage_matters(field_value(line, b'"incident_id"'), ids):
                     continue
                 event = self._reader.parse(lines, offset, line, Event)
-                if event is not None and event.incident_id.encode() in ids:
+                if event is None or event.type != "followup":
+                    continue
+                if event.incident_id.encode() in ids:
                     yield event
 
     def iter_incidents(self) -> Iterator[Incident]:

@@ -40,7 +40,7 @@ INDEX = ".index.sqlite3"
 INDEXED = (INCIDENTS, EVENTS)
 # Bump when what is recorded, or what makes a line valid, changes: an index of
 # another version is rebuilt by the next write and ignored until then.
-VERSION = 2
+VERSION = 3
 _ROWS_PER_INSERT = 5000
 _UNREADABLE = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 _FIRST_READ = 8192  # most records are far shorter
@@ -262,9 +262,13 @@ def _insert_incidents(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> N
 
 
 def _index_events(con: sqlite3.Connection, lines: LineFile, start: int) -> None:
-    """Record the ``followup`` events from ``start``, found as the gate's scan finds them."""
+    """Record the ``followup`` events from ``start``, and every damaged line with its id.
+
+    Every line is parsed: a gate reports a damaged event of its incidents
+    whatever type it had, as its scan does (``event_damage_matters``).
+    """
     rows: list[tuple[str, int]] = []
-    for offset, line in lines.candidates([b'"followup"'], start):
+    for offset, line in lines.lines(start):
         event, reason = parse_line(line, Event)
         if event is not None and event.type == "followup":
             rows.append((event.incident_id, offset))

@@ -20,6 +20,7 @@ from gatekeeper.store.jsonl_reader import (
     INCIDENTS,
     JsonlReader,
     damage_matters,
+    event_damage_matters,
     filter_groups,
     parse_line,
 )
@@ -95,8 +96,9 @@ def followups(snap: Snapshot, reader: JsonlReader, ids: Collection[str]) -> list
             if event.incident_id not in ids or event.type != "followup":
                 raise IndexMismatch(f"{EVENTS}:{pos}: not a follow-up of a wanted incident")
             events.append(event)
+    encoded = {incident_id.encode() for incident_id in ids}
     for pos, line, key in snap.damaged(EVENTS):
-        if key is None or key in ids:
+        if event_damage_matters(key.encode() if key is not None else None, encoded):
             _report(snap, reader, EVENTS, pos, line, Event)
     return events
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import accumulate, compress, repeat
+from operator import add, getitem
 from pathlib import Path
 from typing import TypeVar
 
@@ -194,14 +197,15 @@ class JsonlReader:
         with self.scan(INCIDENTS) as lines:
             if lines is None:
                 return {}
-            for offset, line in lines.lines():
+
+            def consider(offset: int, line: bytes) -> None:
                 matches = hit(line)
                 if not (matches or b"\\" in line):  # a backslash may be an escape
                     if not kept:
-                        continue  # cannot be kept, nor come after a kept version
+                        return  # cannot be kept, nor come after a kept version
                     guess = incident_id_guess(line)
                     if guess is not None and guess not in kept and exact_id_width(line):
-                        continue  # neither kept nor a version of a kept incident
+                        return  # neither kept nor a version of a kept incident
                 incident, reason = parse_line(line, Incident)
                 if reason is not None:
                     reason = torn_or(lines, offset, reason)
@@ -216,6 +220,10 @@ class JsonlReader:
                         kept.pop(key, None)
                     else:
                         kept[key] = offset
+
+            for base, data, end in lines.blocks(split=True):
+                for offset, line in _block_candidates(base, data, end, groups, kept.keys()):
+                    consider(offset, line)
             for offset, damaged_id, reason in pending:
                 if damage_matters(offset, damaged_id, kept):
                     self.report(lines.path, offset, reason, lines.line_number)
@@ -225,6 +233,56 @@ class JsonlReader:
 def torn_or(lines: LineFile, offset: int, reason: str) -> str:
     """``reason``, or :data:`TORN` for a damaged last line without a newline."""
     return TORN if offset == lines.tail_at else reason
+
+
+_PREFIX = b'{"id":"'
+# The id with its closing quote: a line whose id is not of the usual width never
+# matches a kept id this way, and is no version of anything (ids have one width).
+_QUOTED_ID_AT = slice(len(_PREFIX), len(_PREFIX) + len("inc_20260101_0000_abcdef") + 1)
+
+
+def _block_candidates(
+    base: int, data: bytes, end: int, groups: Sequence[Sequence[bytes]], kept: Collection[bytes]
+) -> Iterator[tuple[int, bytes]]:
+    """The lines of one block (``data[:end]``, at ``base``) that the per-line test must see.
+
+    On a block of compact lines without a backslash, each holding ``"id"`` once,
+    a line the per-line test of :meth:`JsonlReader.latest_incidents` would pass
+    over (it fails the needles, and its id is not kept) is left out without
+    Python bytecode: the needles are searched with ``bytes.find`` and the ids
+    sliced with a C-level ``map``. The lines left are those holding the needles
+    and those whose id is kept so far or is the id of such a line (the only ids
+    that can be kept while the block is read). Any other block: every line.
+    """
+    rows = data.split(b"\n")
+    rows.pop()  # after the last newline: a partial line or nothing
+    count = len(rows)
+    sums = list(accumulate(map(len, rows), initial=0))
+    regular = (
+        data.find(b"\\", 0, end) == -1
+        and data.count(b'"id"', 0, end) == count
+        and data.startswith(_PREFIX)
+        and data.count(b"\n" + _PREFIX, 0, end) == count - 1
+    )
+    if not regular or not groups:
+        for index, row in enumerate(rows):
+            yield base + sums[index] + index, row + b"\n"
+        return
+    starts = list(map(add, sums, range(count + 1)))  # where each line starts (and the end)
+    chosen: set[int] = set()
+    for needle in groups[0]:
+        found = data.find(needle, 0, end)
+        while found != -1:
+            index = bisect_right(starts, found) - 1
+            chosen.add(index)
+            found = data.find(needle, starts[index + 1], end)
+    for group in groups[1:]:
+        chosen = {i for i in chosen if any(needle in rows[i] for needle in group)}
+    ids = list(map(getitem, rows, repeat(_QUOTED_ID_AT)))
+    wanted = {ids[i] for i in chosen}.union(key + b'"' for key in kept)
+    if wanted:
+        for index in compress(range(count), map(wanted.__contains__, ids)):
+            yield starts[index] + base, rows[index] + b"\n"
 
 
 def damage_matters(offset: int, key: bytes | None, kept: Mapping[bytes, int]) -> bool:
@@ -240,6 +298,17 @@ def damage_matters(offset: int, key: bytes | None, kept: Mapping[bytes, int]) ->
         return any(offset > position for position in kept.values())
     position = kept.get(key)
     return position is not None and offset > position
+
+
+def event_damage_matters(key: bytes | None, ids: Collection[bytes]) -> bool:
+    """Whether an ``events.jsonl`` line with incident id ``key`` may matter to a gate of ``ids``.
+
+    ``key`` is what :func:`~gatekeeper.store.jsonl_scan.field_value` reads
+    (``None``: unclear). Only a line whose bytes name another incident is ruled
+    out; a damaged line of one of ``ids``, or one whose id cannot be read, may be
+    a follow-up whose ``"type"`` the damage hit, so the gate reports it.
+    """
+    return key is None or key in ids
 
 
 def filter_groups(query: IncidentFilter) -> list[list[bytes]]:

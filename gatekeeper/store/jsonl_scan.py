@@ -19,7 +19,10 @@ line that is reported, by counting newlines in the same open file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterator, Sequence
+from itertools import accumulate, compress, repeat
+from operator import add, getitem
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +30,9 @@ ESCAPE = b"\\u"
 # Big enough that the search loop runs in C for most of the file, small enough
 # that peak memory stays a few MB whatever the file size.
 BLOCK = 4 << 20
+# For the passes that split a block into lines (a second copy of it, plus a few
+# lists of one entry per line): smaller, so that peak memory stays low.
+SPLIT_BLOCK = 1 << 20
 
 
 class LineFile:
@@ -65,15 +71,17 @@ class LineFile:
             offset += len(line)
             self.end = offset
 
-    def blocks(self, start: int = 0) -> Iterator[tuple[int, bytes, int]]:
+    def blocks(self, start: int = 0, *, split: bool = False) -> Iterator[tuple[int, bytes, int]]:
         """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``.
 
+        ``split``: the caller splits each block into lines, so blocks are smaller.
         An unterminated final line comes last, as a block of its own with a newline added.
         """
+        size = SPLIT_BLOCK if split else BLOCK
         self._handle.seek(start)
         offset, rest = start, b""
         self.end = start
-        while block := self._handle.read(self._block_size(offset + len(rest))):
+        while block := self._handle.read(self._block_size(offset + len(rest), size)):
             data = rest + block if rest else block
             end = data.rfind(b"\n") + 1
             if end:
@@ -84,8 +92,9 @@ class LineFile:
             self.tail_at = offset
             yield offset, rest + b"\n", len(rest) + 1
 
-    def _block_size(self, position: int) -> int:
-        return BLOCK if self.limit is None else max(min(BLOCK, self.limit - position), 0)
+    def _block_size(self, position: int, size: int = 0) -> int:
+        size = size or BLOCK
+        return size if self.limit is None else max(min(size, self.limit - position), 0)
 
     def candidates(self, needles: Sequence[bytes], start: int = 0) -> Iterator[tuple[int, bytes]]:
         """Lines from ``start`` on holding any of ``needles`` or a ``\\u`` escape, in file order.
@@ -98,6 +107,61 @@ class LineFile:
             for first in sorted(found):
                 stop = data.index(b"\n", first, end) + 1
                 yield base + first, data[first:stop]
+
+    def keyed(
+        self, key: bytes, wanted: Collection[bytes], start: int = 0
+    ) -> Iterator[tuple[int, bytes]]:
+        """Lines from ``start`` on whose compact ``key`` value may be in ``wanted``, in file order.
+
+        A line is left out only when it holds ``key:"`` exactly once, no
+        backslash, a closing quote after it, and the bytes after it are not the
+        start of a wanted value:
+        then :func:`field_value` gives a value that is not wanted. Every other
+        line (a blank or damaged one, other spacing, a nested or duplicate key,
+        a possible escape) is yielded. The work is done a block at a time with
+        C-level ``map``/``compress`` over the lines, so lines left out cost no
+        Python bytecode.
+        """
+        marker = key + b':"'
+        skip = len(marker)
+        widths = sorted({len(value) for value in wanted})
+        for base, data, end in self.blocks(start, split=True):
+            rows = data.split(b"\n")
+            rows.pop()  # after the last newline: a partial line or nothing
+            count = len(rows)
+            at = rows[0].find(marker) if rows else -1
+            if at != -1 and all(map(bytes.startswith, rows, repeat(marker), repeat(at))):
+                found: list[int] | None = None  # every line holds the key at ``at``
+                chosen: set[int] = set()
+            else:
+                found = list(map(bytes.find, rows, repeat(marker)))
+                chosen = set(compress(range(count), map((-1).__eq__, found)))  # no key
+            if data.count(marker, 0, end) != count - len(chosen):
+                chosen = set(range(count))  # a line holds the key twice: look at all of them
+            else:
+                starts = repeat(at + skip) if found is None else list(map(add, found, repeat(skip)))
+                # A value with no closing quote is unclear (a line cut inside it).
+                ends = list(map(bytes.find, rows, repeat(b'"'), starts))
+                if -1 in ends:
+                    chosen.update(compress(range(count), map((-1).__eq__, ends)))
+                for width in widths:
+                    if found is None:
+                        cut = slice(at + skip, at + skip + width)
+                        values = map(getitem, rows, repeat(cut))
+                    else:
+                        stops = map(add, starts, repeat(width))
+                        values = map(getitem, rows, map(slice, starts, stops))
+                    chosen.update(compress(range(count), map(wanted.__contains__, values)))
+            sums: list[int] = []
+            if data.find(b"\\", 0, end) != -1:
+                sums = list(accumulate(map(len, rows), initial=0))
+                chosen.update(_rows_holding(data, end, b"\\", sums))
+            if not chosen:
+                continue
+            if not sums:
+                sums = list(accumulate(map(len, rows), initial=0))
+            for index in sorted(chosen):
+                yield base + sums[index] + index, rows[index] + b"\n"
 
     def line_number(self, offset: int) -> int:
         """The 1-based number of the line that starts at ``offset``."""
@@ -113,6 +177,17 @@ class LineFile:
             counted += len(data)
         self._counted = (offset, number)
         return number
+
+
+def _rows_holding(data: bytes, end: int, needle: bytes, sums: Sequence[int]) -> set[int]:
+    """Indices of the lines holding ``needle``; ``sums[i] + i`` is where line ``i`` starts."""
+    starts = [total + index for index, total in enumerate(sums)]
+    rows: set[int] = set()
+    found = data.find(needle, 0, end)
+    while found != -1:
+        rows.add(bisect_right(starts, found) - 1)
+        found = data.find(needle, found + 1, end)
+    return rows
 
 
 def _escaped_line_starts(data: bytes, end: int) -> set[int]:

@@ -61,12 +61,6 @@ def _decisions(directory: Path, policy: Policy) -> dict[tuple[str, str], object]
     return out
 
 
-@pytest.mark.xfail(
-    reason="the sidecar index and the byte prefilters name different damaged lines for the same "
-    "read (e.g. a staging read: the index reports a line the prefilter rules out), so their "
-    "gate decisions differ: the store engineer's part of issue 8 (exact skipped records)",
-    strict=False,
-)
 @settings(
     max_examples=25,
     deadline=None,
