@@ -7,6 +7,13 @@ stages them in a temporary file and renames it into place when the batch
 commits. An ``<incident_id>`` folder that is a symlink is refused, and files
 are created and renamed relative to the folder opened without following links,
 so nothing is ever written outside the artifacts directory.
+
+A process killed between staging and renaming (a Postgres write before its
+COMMIT, ``store import``) leaves its temp file behind. The next write that
+stages a file into the same folder removes such leftovers once they are older
+than :data:`STALE_TEMP_AGE_S` (measured against the file it has just written,
+so by the file system's own clock): no live writer keeps a staged file that
+long, so a file another process is about to rename is never touched.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +35,12 @@ from gatekeeper.errors import InvalidInput, StoreUnavailable
 from gatekeeper.models import ARTIFACT_NAME_RE, INCIDENT_ID_RE, Artifact, ArtifactKind
 
 MAX_ARTIFACT_BYTES = 2 * 1024 * 1024  # 2 MiB, inclusive
+STALE_TEMP_AGE_S = 3600  # far above any write's staging-to-rename time (its deadline)
+# ``.<name>.<token>.tmp``: this module's and ``store import``'s staged files.
+_TEMP_RE = re.compile(r"\.(?P<name>.+)\.[A-Za-z0-9_-]+\.tmp")
+# The JSONL store's batch intent (gatekeeper.store.jsonl_batch.INTENT): while one is
+# pending in the artifacts directory, its recovery may still publish staged files.
+_BATCH_INTENT = ".batch-intent.json"
 
 
 def check_name(name: str) -> ArtifactKind:
@@ -159,7 +174,12 @@ def _open_folder(folder: Path, *, create: bool) -> int:
 
 
 def stage_files(files: Sequence[ArtifactFile]) -> None:
-    """Write each file's bytes to its temporary name, fsynced (nothing is published yet)."""
+    """Write each file's bytes to its temporary name, fsynced (nothing is published yet).
+
+    Then remove stale temp files a killed writer left in each folder written to
+    (:func:`remove_stale_temp_files`).
+    """
+    swept: set[Path] = set()
     for file in files:
         folder = _open_folder(file.folder, create=True)
         try:
@@ -170,14 +190,56 @@ def stage_files(files: Sequence[ArtifactFile]) -> None:
                 while view:
                     view = view[os.write(fd, view) :]
                 os.fsync(fd)
+                written = os.fstat(fd).st_mtime_ns
             finally:
                 os.close(fd)
+            if file.folder not in swept:
+                swept.add(file.folder)
+                remove_stale_temp_files(file.folder, folder, written)
         except OSError as exc:
             raise StoreUnavailable(
                 f"cannot write artifact: {exc.strerror}", where=str(file.target)
             ) from exc
         finally:
             os.close(folder)
+
+
+def remove_stale_temp_files(folder: Path, folder_fd: int, written_ns: int) -> list[str]:
+    """Remove the staged temp files in ``folder`` a killed writer left; return their names.
+
+    ``written_ns`` is the mtime of a file just written there: a temp file is stale
+    when it was last written more than :data:`STALE_TEMP_AGE_S` before it. Only
+    regular files named like a staged artifact (``.<artifact name>.<token>.tmp``)
+    go; nothing is removed while a JSONL batch is pending in the artifacts
+    directory (the store's next writer publishes or discards those itself).
+    Best effort: a file that cannot be removed stays, and the write goes on.
+    """
+    try:
+        if os.lstat(folder.parent / _BATCH_INTENT).st_size > 0:
+            return []
+    except OSError:
+        pass
+    cutoff = written_ns - STALE_TEMP_AGE_S * 1_000_000_000
+    removed = []
+    try:
+        names = os.listdir(folder_fd)
+    except OSError:
+        return []
+    for name in names:
+        match = _TEMP_RE.fullmatch(name)
+        if match is None or not ARTIFACT_NAME_RE.fullmatch(match["name"]):
+            continue
+        try:
+            info = os.lstat(name, dir_fd=folder_fd)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime_ns < cutoff:
+                os.unlink(name, dir_fd=folder_fd)
+                removed.append(name)
+        except OSError:
+            continue
+    if removed:
+        with suppress(OSError):
+            os.fsync(folder_fd)
+    return removed
 
 
 def publish_files(files: Sequence[ArtifactFile]) -> None:

@@ -148,9 +148,10 @@ class Problem:
     path: str
     line: int
     reason: str
+    what: str = "skipped corrupt record"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: skipped corrupt record ({self.reason})"
+        return f"{self.path}:{self.line}: {self.what} ({self.reason})"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from gatekeeper.artifacts import MAX_ARTIFACT_BYTES
+from gatekeeper.artifacts import MAX_ARTIFACT_BYTES, remove_stale_temp_files
 from gatekeeper.errors import InvalidInput, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store.base import IncidentStore, WriteBatch
@@ -322,6 +322,12 @@ def _stage(path: Path, data: bytes) -> Path:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+        written = os.fstat(handle.fileno()).st_mtime_ns
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:  # what a killed import or writer left here
+        remove_stale_temp_files(path.parent, folder, written)
+    finally:
+        os.close(folder)
     return Path(name)
 
 

@@ -4,7 +4,8 @@ Kept apart from the read and write paths of :mod:`gatekeeper.store.jsonl`.
 ``compact`` never drops a byte it cannot parse: damaged lines and a torn tail
 go to ``incidents.jsonl.rejected``. ``verify`` checks every line with the full
 model, the manifest's high-water marks, and that every event and artifact
-belongs to an incident the store holds.
+belongs to an incident the store holds. A pending ``.batch-intent.json`` is
+reported, not resolved: ``verify`` takes no lock and writes nothing.
 """
 
 from __future__ import annotations
@@ -73,7 +74,21 @@ def verify(directory: Path) -> list[Problem]:
     for _entry in checker.records(LOG_FILE, GateOverride):  # the break-glass log
         pass
     found.extend(checker.unterminated)
+    found.extend(pending_batch(directory))
     return found
+
+
+PENDING_REASON = (
+    "a batch was interrupted or is being written; readers stop where it began, "
+    "and the next write (or `store reindex`) completes or undoes it"
+)
+
+
+def pending_batch(directory: Path) -> list[Problem]:
+    """A non-empty intent, as one problem (``verify`` is read-only: it reports, never resolves)."""
+    if not jsonl_batch.pending(directory):
+        return []
+    return [Problem(str(directory / jsonl_batch.INTENT), 0, PENDING_REASON, "pending batch")]
 
 
 def _orphans(

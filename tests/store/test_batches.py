@@ -16,8 +16,9 @@ import pytest
 from gatekeeper.artifacts import ArtifactFile
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Event, Incident
-from gatekeeper.store import IncidentFilter, WriteBatch, jsonl_batch
+from gatekeeper.store import IncidentFilter, WriteBatch, jsonl_batch, jsonl_maintenance
 from gatekeeper.store.jsonl import JsonlIncidentStore, encode
+from tests.conftest import CliRun
 
 from . import factories as f
 
@@ -50,8 +51,11 @@ def _writer_loop(store_dir: Path, first: int) -> None:
         n += 1
 
 
-def _check_whole(store_dir: Path) -> int:
-    """Every incident has all its events; every artifact record its event; returns #incidents."""
+def _check_whole(store_dir: Path, *, pending: bool = False) -> int:
+    """Every incident has all its events; every artifact record its event; returns #incidents.
+
+    ``pending``: a killed writer's batch is still there, and ``verify`` names only that.
+    """
     store = JsonlIncidentStore(store_dir, on_problem=lambda p: pytest.fail(str(p)))
     incidents = list(store.iter_incidents())
     ids = {i.id for i in incidents}
@@ -68,7 +72,8 @@ def _check_whole(store_dir: Path) -> int:
             assert attached.meta["sha256"] == artifact.sha256
     assert {e.incident_id for e in store.iter_events()} <= ids
     assert {a.incident_id for a in store.iter_artifacts()} <= ids
-    assert store.verify() == []
+    expected_problems = [str(store_dir / jsonl_batch.INTENT)] if pending else []
+    assert [p.path for p in store.verify()] == expected_problems
     return len(incidents)
 
 
@@ -88,9 +93,11 @@ def test_sigkill_at_random_points_leaves_every_batch_whole_or_absent(tmp_path: P
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         rounds += 1
-        seen_pending += jsonl_batch.pending(store_dir)
+        was_pending = jsonl_batch.pending(store_dir)
+        seen_pending += was_pending
 
-        before = _check_whole(store_dir)  # readers hide a batch cut short, before recovery
+        # Readers hide a batch cut short, before recovery; verify reports it.
+        before = _check_whole(store_dir, pending=was_pending)
         inc, events = _create_batch(900_000 + rounds)  # the next write recovers first
         store = JsonlIncidentStore(store_dir, on_problem=lambda p: pytest.fail(str(p)))
         store.write(WriteBatch(new_incidents=(inc,), events=events))
@@ -132,12 +139,42 @@ def test_readers_hide_a_cut_batch_and_the_next_write_rolls_it_back(tmp_path: Pat
     store = JsonlIncidentStore(tmp_path, on_problem=lambda p: pytest.fail(str(p)))
     assert [i.id for i in store.list_incidents(IncidentFilter())] == [kept.id]
     assert store.events(lost.id) == []  # its event is in the file, but not committed
-    assert store.verify() == []
+    [problem] = store.verify()  # reported, not resolved: verify writes nothing
+    assert problem.path == str(tmp_path / jsonl_batch.INTENT)
+    assert "interrupted" in problem.reason and "next write" in problem.reason
+    assert str(problem).startswith(f"{tmp_path / jsonl_batch.INTENT}:0: pending batch (")
+    assert jsonl_batch.pending(tmp_path)
+    assert lost.id.encode() in (tmp_path / "events.jsonl").read_bytes()
     store.write(WriteBatch(events=(f.event(kept),)))
     assert not jsonl_batch.pending(tmp_path)
     assert lost.id.encode() not in (tmp_path / "events.jsonl").read_bytes()
     assert lost.id.encode() not in (tmp_path / "incidents.jsonl").read_bytes()
     assert store.verify() == []
+
+
+def test_the_gate_reads_up_to_where_a_pending_batch_began(tmp_path: Path) -> None:
+    kept, lost = _pending_state(tmp_path, complete=False)
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda p: pytest.fail(str(p)))
+    read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
+    assert [i.id for i in read.records["checkout"].incidents] == [kept.id]
+    assert read.skipped == ()  # a batch in flight is not damage: it is simply not there yet
+    assert jsonl_batch.pending(tmp_path)  # the gate's read resolves nothing either
+
+
+def test_store_verify_prints_a_pending_batch_as_one_line_and_exits_1(
+    tmp_path: Path, run_cli: CliRun
+) -> None:
+    _pending_state(tmp_path, complete=False)
+    result = run_cli("--store-dir", str(tmp_path), "store", "verify")
+    assert result.exit_code == 1
+    intent = tmp_path / jsonl_batch.INTENT
+    assert result.stdout.splitlines() == [
+        f"{intent}:0: pending batch ({jsonl_maintenance.PENDING_REASON})"
+    ]
+    assert jsonl_batch.pending(tmp_path)
+    JsonlIncidentStore(tmp_path).reindex()  # takes the lock: the batch is undone
+    again = run_cli("--store-dir", str(tmp_path), "store", "verify")
+    assert (again.exit_code, again.stdout) == (0, "ok: no damaged records\n")
 
 
 def test_a_complete_batch_whose_writer_died_before_the_commit_is_rolled_forward(
@@ -146,6 +183,7 @@ def test_a_complete_batch_whose_writer_died_before_the_commit_is_rolled_forward(
     kept, lost = _pending_state(tmp_path, complete=True)
     store = JsonlIncidentStore(tmp_path, on_problem=lambda p: pytest.fail(str(p)))
     assert {i.id for i in store.list_incidents(IncidentFilter())} == {kept.id, lost.id}
+    assert [p.path for p in store.verify()] == [str(tmp_path / jsonl_batch.INTENT)]
     store.write(WriteBatch(events=(f.event(kept),)))
     assert not jsonl_batch.pending(tmp_path)
     assert len(store.events(lost.id)) == 1
