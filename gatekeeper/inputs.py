@@ -250,6 +250,23 @@ class FollowupChanges(Input):
         return self
 
 
+def _as_list(value: Any) -> Any:
+    # One value for a repeatable filter ("status": "open") is a list of one.
+    return [value] if isinstance(value, str) else value
+
+
+class IncidentQuery(Input):
+    """Which incidents ``incident list`` shows: every given filter must match."""
+
+    status: Annotated[list[IncidentStatus], BeforeValidator(_as_list)] | None = None
+    service: ServiceName | None = None
+    env: ServiceName | None = None
+    severity: Annotated[list[Severity], BeforeValidator(_as_list)] | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
+    limit: int = Field(default=20, ge=1, le=1000)
+
+
 class NewEvent(Input):
     type: str = Field(pattern=EVENT_TYPE_RE.pattern)
     message: Message = ""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from gatekeeper.cli import _incident_text as text
 from gatekeeper.cli._app import App, echo_json, format_option, now_option, pass_app
@@ -19,6 +20,7 @@ from gatekeeper.errors import InvalidInput, NotFound
 from gatekeeper.inputs import (
     FollowupChanges,
     IncidentChanges,
+    IncidentQuery,
     NewEvent,
     NewFollowup,
     NewIncident,
@@ -31,6 +33,7 @@ from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_su
 from gatekeeper.timeutil import parse_due, parse_timestamp
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = INCIDENT_STATUSES
 output_format = format_option("text", "json")
 
@@ -54,6 +57,21 @@ def _parsed(parse: Callable[..., T], value: str | None, option: str) -> T | None
         return parse(value, field=option)
     except InvalidInput as exc:
         raise InvalidInput(exc.message.removeprefix(f"{option}: "), where=option) from None
+
+
+def _choice(*decls: str, choices: Sequence[str], **attrs: Any) -> Callable[[F], F]:
+    """An option whose value is one of ``choices``, taken as plain text.
+
+    ``--help`` lists the choices and shell completion offers them, but the typed
+    input checks the value, so a wrong one is invalid input (exit 1) worded as
+    the tool words it, not a click usage error.
+    """
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        return [CompletionItem(c) for c in choices if c.startswith(incomplete)]
+
+    metavar = "[" + "|".join(choices) + "]"
+    return click.option(*decls, metavar=metavar, shell_complete=complete, **attrs)
 
 
 def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
@@ -100,7 +118,7 @@ def _emit(output_format: str, data: Any, render: Callable[[], str]) -> None:
 @command.command("create")
 @click.option("--service", required=True, help="Service name, e.g. checkout.")
 @click.option("--env", required=True, help="Environment, e.g. prod.")
-@click.option("--severity", required=True, type=click.Choice(SEVERITIES), help="P0 … P4.")
+@_choice("--severity", choices=SEVERITIES, required=True, help="P0 … P4.")
 @click.option("--title", required=True, help="1-200 characters.")
 @click.option("--started-at", metavar="TIMESTAMP", help="UTC ISO-8601 [default: now].")
 @click.option("--summary", help="Free-text summary.")
@@ -151,10 +169,10 @@ def get(app: App, incident_id: str, output_format: str) -> None:
 
 
 @command.command("list")
-@click.option("--status", multiple=True, type=click.Choice(STATUSES), help="Repeatable.")
+@_choice("--status", choices=STATUSES, multiple=True, help="Repeatable.")
 @click.option("--service", help="Only this service.")
 @click.option("--env", help="Only this environment.")
-@click.option("--severity", multiple=True, type=click.Choice(SEVERITIES), help="Repeatable.")
+@_choice("--severity", choices=SEVERITIES, multiple=True, help="Repeatable.")
 @click.option("--since", metavar="TIMESTAMP", help="Started at or after (UTC).")
 @click.option("--until", metavar="TIMESTAMP", help="Started before (UTC).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
@@ -182,14 +200,26 @@ def list_command(
 
     Example: gatekeeper incident list --env prod --status open --status mitigated --limit 50
     """
+    given = parse_input(
+        IncidentQuery,
+        _given(
+            status=list(status) or None,
+            service=options["service"],
+            env=options["env"],
+            severity=list(severity) or None,
+            since=_parsed(parse_timestamp, since, "--since"),
+            until=_parsed(parse_timestamp, until, "--until"),
+            limit=limit,
+        ),
+    )
     query = IncidentFilter(
-        status=frozenset(status) or None,
-        service=options["service"],
-        env=options["env"],
-        severity=frozenset(severity) or None,
-        since=_parsed(parse_timestamp, since, "--since"),
-        until=_parsed(parse_timestamp, until, "--until"),
-        limit=limit,
+        status=frozenset(given.status) if given.status else None,
+        service=given.service,
+        env=given.env,
+        severity=frozenset(given.severity) if given.severity else None,
+        since=given.since,
+        until=given.until,
+        limit=given.limit,
     )
     service = app.incidents()
     if stale_days is None:
@@ -202,8 +232,8 @@ def list_command(
 
 @command.command("update")
 @click.argument("incident_id")
-@click.option("--status", type=click.Choice(STATUSES), help="New status (recorded as an event).")
-@click.option("--severity", type=click.Choice(SEVERITIES), help="New severity.")
+@_choice("--status", choices=STATUSES, help="New status (recorded as an event).")
+@_choice("--severity", choices=SEVERITIES, help="New severity.")
 @click.option("--title", help="New title.")
 @click.option("--summary", help="New summary.")
 @click.option(
@@ -333,7 +363,7 @@ def followup() -> None:
 @click.option("--title", required=True, help="What needs doing.")
 @click.option("--owner", required=True, help="Who does it.")
 @click.option("--due", metavar="DATE|TIMESTAMP", help="[default: now + the priority's SLA]")
-@click.option("--priority", type=click.Choice(FOLLOWUP_PRIORITIES), help="[default: P2]")
+@_choice("--priority", choices=FOLLOWUP_PRIORITIES, help="[default: P2]")
 @click.option("--ticket", help="External issue reference, e.g. OPS-123.")
 @output_format
 @now_option
@@ -355,11 +385,11 @@ def followup_add(
 @followup.command("update")
 @click.argument("incident_id")
 @click.argument("followup_id")
-@click.option("--status", type=click.Choice(FOLLOWUP_STATUSES), help="done stamps completed_at.")
+@_choice("--status", choices=FOLLOWUP_STATUSES, help="done stamps completed_at.")
 @click.option("--due", metavar="DATE|TIMESTAMP", help="New due date or time (UTC).")
 @click.option("--owner", help="New owner.")
 @click.option("--title", help="New title.")
-@click.option("--priority", type=click.Choice(FOLLOWUP_PRIORITIES), help="New priority.")
+@_choice("--priority", choices=FOLLOWUP_PRIORITIES, help="New priority.")
 @click.option("--ticket", help="External issue reference.")
 @output_format
 @now_option

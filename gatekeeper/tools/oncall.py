@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from gatekeeper.errors import InvalidInput
 from gatekeeper.inputs import (
     FollowupChanges,
     IncidentChanges,
+    IncidentQuery,
     Input,
     NewEvent,
     NewFollowup,
@@ -23,21 +24,13 @@ from gatekeeper.inputs import (
 )
 from gatekeeper.models import (
     IncidentId,
-    IncidentStatus,
     ServiceName,
-    Severity,
-    UtcDatetime,
 )
 from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
 from gatekeeper.tools.base import Params, Result, Tool, ToolContext
 
 TOOL = Tool("oncall_tool", "Incidents, their timelines, artifacts and follow-ups.")
-
-
-def _as_list(value: Any) -> Any:
-    # Agents naturally send "status": "open" for one value; accept it as a list of one.
-    return [value] if isinstance(value, str) else value
 
 
 InputT = TypeVar("InputT", bound=Input)
@@ -79,14 +72,8 @@ def incident_get(ctx: ToolContext, params: GetParams) -> Result:
     return ctx.incidents.get(params.incident_id).to_json_dict()
 
 
-class ListParams(Params):
-    status: Annotated[list[IncidentStatus], BeforeValidator(_as_list)] | None = None
-    service: ServiceName | None = None
-    env: ServiceName | None = None
-    severity: Annotated[list[Severity], BeforeValidator(_as_list)] | None = None
-    since: UtcDatetime | None = None
-    until: UtcDatetime | None = None
-    limit: int = Field(default=20, ge=1, le=1000)
+class ListParams(IncidentQuery, Params):
+    pass
 
 
 @TOOL.action("incident_list", ListParams, writes=False)

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.shell_completion import BashComplete
 
+from gatekeeper.cli import cli
 from tests.cli.conftest import Gatekeeper, one_error
 from tests.conftest import Seeded, tree_digest
 
@@ -57,6 +59,20 @@ ROWS: list[tuple[str, str, str]] = [
     ("event", "message", "m" * 10_001),
     ("event", "message", "nul\x00"),
     ("event", "ts", "0001-01-01T00:00:00+01:00"),
+    # choices: the CLI lists them in --help but the typed input refuses the rest
+    ("create", "severity", "P9"),
+    ("create", "severity", "p1"),
+    ("create", "severity", ""),
+    ("update", "status", "reopened"),
+    ("update", "severity", "P5"),
+    ("followup_add", "priority", "P4"),
+    ("followup_add", "priority", "urgent"),
+    ("followup_update", "status", "closed"),
+    ("followup_update", "priority", "P9"),
+    ("list", "status", "bogus"),
+    ("list", "severity", "P9"),
+    ("list", "service", "Check Out"),
+    ("list", "env", "-prod"),
 ]
 
 CLI_COMMAND = {
@@ -65,6 +81,7 @@ CLI_COMMAND = {
     "followup_add": ["incident", "followup", "add", "{incident}"],
     "followup_update": ["incident", "followup", "update", "{incident}", "{followup}"],
     "event": ["incident", "event", "{incident}"],
+    "list": ["incident", "list"],
 }
 CLI_REQUIRED = {
     "create": {"service": "gateway", "env": "prod", "severity": "P2", "title": "t"},
@@ -72,6 +89,7 @@ CLI_REQUIRED = {
     "followup_add": {"title": "t", "owner": "o"},
     "followup_update": {},
     "event": {"type": "note", "message": "m"},
+    "list": {},
 }
 TOOL_ACTION = {
     "create": "incident_create",
@@ -79,6 +97,7 @@ TOOL_ACTION = {
     "followup_add": "followup_add",
     "followup_update": "followup_update",
     "event": "incident_append_event",
+    "list": "incident_list",
 }
 
 
@@ -93,7 +112,7 @@ def cli_error(gk: Gatekeeper, seeded: Seeded, operation: str, field: str, value:
 
 def tool_error(gk: Gatekeeper, seeded: Seeded, operation: str, field: str, value: str) -> str:
     params: dict[str, Any] = {**CLI_REQUIRED[operation], field: value}
-    if operation != "create":
+    if operation not in ("create", "list"):
         params["incident_id"] = seeded.incident_id
     if operation == "followup_update":
         params["followup_id"] = seeded.followup_id
@@ -107,11 +126,14 @@ def tool_error(gk: Gatekeeper, seeded: Seeded, operation: str, field: str, value
 
 
 def field_and_words(message: str) -> tuple[str, str]:
-    """``title: must be …`` / ``params.title: must be …`` / ``… (--due)`` → (field, words)."""
+    """``title: must be …`` / ``params.title: must be …`` / ``… (--due)`` → (field, words).
+
+    A repeatable option's field keeps the index of the refused value (``status.0``).
+    """
     option = re.fullmatch(r"(.*) \(--([a-z-]+)\)", message)
     if option:
         return option.group(2).replace("-", "_"), option.group(1)
-    named = re.fullmatch(r"(?:params\.)?([a-z_]+): (.*)", message)
+    named = re.fullmatch(r"(?:params\.)?([a-z_]+(?:\.[0-9]+)?): (.*)", message)
     assert named, message
     return named.group(1), named.group(2)
 
@@ -124,7 +146,7 @@ def test_a_refused_value_reads_the_same_through_the_cli_and_the_tool(
     through_cli = field_and_words(cli_error(gk, seeded, operation, field, value))
     through_tool = field_and_words(tool_error(gk, seeded, operation, field, value))
     assert through_cli == through_tool
-    assert through_cli[0] == field
+    assert through_cli[0].split(".")[0] == field
     assert tree_digest(store_dir) == before
 
 
@@ -141,3 +163,36 @@ def test_the_limits_hold_exactly_at_their_bounds(gk: Gatekeeper, seeded: Seeded)
     answer = json.loads(gk("tool", input=json.dumps(request)).stdout)
     assert answer["ok"] is True, answer
     assert len(answer["result"]["title"]) == len(json.loads(added.stdout)["title"]) == 200
+
+
+CHOICE_OPTIONS = [
+    (["incident", "create"], "--severity", ["P0", "P1", "P2", "P3", "P4"]),
+    (["incident", "list"], "--status", ["open", "mitigated", "resolved", "closed"]),
+    (["incident", "list"], "--severity", ["P0", "P1", "P2", "P3", "P4"]),
+    (["incident", "update", "ID"], "--status", ["open", "mitigated", "resolved", "closed"]),
+    (["incident", "update", "ID"], "--severity", ["P0", "P1", "P2", "P3", "P4"]),
+    (["incident", "followup", "add", "ID"], "--priority", ["P0", "P1", "P2", "P3"]),
+    (
+        ["incident", "followup", "update", "ID", "FU"],
+        "--status",
+        ["open", "in_progress", "done", "cancelled"],
+    ),
+    (["incident", "followup", "update", "ID", "FU"], "--priority", ["P0", "P1", "P2", "P3"]),
+]
+
+
+@pytest.mark.parametrize(("command", "option", "choices"), CHOICE_OPTIONS)
+def test_choice_options_list_and_complete_their_choices(
+    gk: Gatekeeper, command: list[str], option: str, choices: list[str]
+) -> None:
+    # Checked by the typed input, not by click, yet --help still lists the choices
+    # and shell completion still offers them (filtered by what was typed).
+    words = [part for part in command if not part.isupper()]
+    help_text = gk(*words, "--help").stdout
+    assert f"{option} [{'|'.join(choices)}]" in help_text
+    completer = BashComplete(cli, {}, "gatekeeper", "_GATEKEEPER_COMPLETE")
+    offered = [item.value for item in completer.get_completions([*command, option], "")]
+    assert offered == choices
+    prefix = choices[1][:2]
+    narrowed = [item.value for item in completer.get_completions([*command, option], prefix)]
+    assert narrowed == [c for c in choices if c.startswith(prefix)]
