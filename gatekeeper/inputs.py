@@ -267,6 +267,18 @@ class IncidentQuery(Input):
     limit: int = Field(default=20, ge=1, le=1000)
 
 
+SUMMARY_WINDOW_DAYS = 30  # how far back the follow-up summary looks, by default
+SUMMARY_MAX_DAYS = 3650
+
+
+class SummaryQuery(Input):
+    """Which follow-ups ``incident followups`` summarises: one service in one environment."""
+
+    service: ServiceName
+    env: ServiceName
+    window_days: int = Field(default=SUMMARY_WINDOW_DAYS, ge=1, le=SUMMARY_MAX_DAYS)
+
+
 class NewEvent(Input):
     type: str = Field(pattern=EVENT_TYPE_RE.pattern)
     message: Message = ""

@@ -15,12 +15,13 @@ from typing import Any
 
 from gatekeeper.errors import InvalidInput
 from gatekeeper.followups import days_overdue
+from gatekeeper.inputs import SUMMARY_MAX_DAYS, SUMMARY_WINDOW_DAYS
 from gatekeeper.models import NAME_RE, SEVERITIES, FollowUp, Incident
 from gatekeeper.store import IncidentStore
 from gatekeeper.timeutil import format_timestamp
 
-DEFAULT_WINDOW_DAYS = 30
-MAX_WINDOW_DAYS = 3650
+DEFAULT_WINDOW_DAYS = SUMMARY_WINDOW_DAYS
+MAX_WINDOW_DAYS = SUMMARY_MAX_DAYS
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from gatekeeper.inputs import (
     NewEvent,
     NewFollowup,
     NewIncident,
+    SummaryQuery,
     load_json,
     parse_input,
 )
@@ -175,7 +176,7 @@ def get(app: App, incident_id: str, output_format: str) -> None:
 @_choice("--severity", choices=SEVERITIES, multiple=True, help="Repeatable.")
 @click.option("--since", metavar="TIMESTAMP", help="Started at or after (UTC).")
 @click.option("--until", metavar="TIMESTAMP", help="Started before (UTC).")
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--limit", type=int, default=20, show_default=True, help="1-1000.")
 @click.option(
     "--stale-days",
     type=click.IntRange(min=1),
@@ -423,10 +424,11 @@ def followup_update(
 @click.option("--env", required=True, help="Environment.")
 @click.option(
     "--window-days",
-    type=click.IntRange(1, MAX_WINDOW_DAYS),
+    type=int,
     default=DEFAULT_WINDOW_DAYS,
     show_default=True,
-    help="Incidents started this many days back (active ones count whatever their age).",
+    help=f"Incidents started this many days back, 1-{MAX_WINDOW_DAYS} (active ones count "
+    "whatever their age).",
 )
 @output_format
 @now_option
@@ -436,7 +438,12 @@ def followups(app: App, service: str, env: str, window_days: int, output_format:
 
     Example: gatekeeper incident followups --service checkout --env prod --window-days 30
     """
+    query = parse_input(SummaryQuery, {"service": service, "env": env, "window_days": window_days})
     summary = followup_summary(
-        app.store(), service=service, env=env, window_days=window_days, now=app.now
+        app.store(),
+        service=query.service,
+        env=query.env,
+        window_days=query.window_days,
+        now=app.now,
     )
     _emit(output_format, summary.to_json_dict(), lambda: text.followup_summary(summary))

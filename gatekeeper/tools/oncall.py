@@ -20,14 +20,14 @@ from gatekeeper.inputs import (
     NewEvent,
     NewFollowup,
     NewIncident,
+    SummaryQuery,
     parse_input,
 )
 from gatekeeper.models import (
     IncidentId,
-    ServiceName,
 )
 from gatekeeper.store import IncidentFilter
-from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
+from gatekeeper.summary import followup_summary
 from gatekeeper.tools.base import Params, Result, Tool, ToolContext
 
 TOOL = Tool("oncall_tool", "Incidents, their timelines, artifacts and follow-ups.")
@@ -132,10 +132,8 @@ def incident_attach_artifact(ctx: ToolContext, params: AttachArtifactParams) -> 
 # -- follow-ups ------------------------------------------------------------------------
 
 
-class FollowupsSummaryParams(Params):
-    service: ServiceName
-    env: ServiceName
-    window_days: int = Field(default=DEFAULT_WINDOW_DAYS, ge=1, le=MAX_WINDOW_DAYS)
+class FollowupsSummaryParams(SummaryQuery, Params):
+    pass
 
 
 @TOOL.action("incident_followups_summary", FollowupsSummaryParams, writes=False)

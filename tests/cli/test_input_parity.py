@@ -73,7 +73,15 @@ ROWS: list[tuple[str, str, str]] = [
     ("list", "severity", "P9"),
     ("list", "service", "Check Out"),
     ("list", "env", "-prod"),
+    # numeric bounds: the CLI parses the number, the typed input checks its range
+    ("list", "limit", "0"),
+    ("list", "limit", "1001"),
+    ("followups", "window_days", "0"),
+    ("followups", "window_days", "3651"),
+    ("followups", "service", "Check Out"),
+    ("followups", "env", "-prod"),
 ]
+INT_FIELDS = frozenset({"limit", "window_days"})  # sent to the tool as JSON numbers
 
 CLI_COMMAND = {
     "create": ["incident", "create"],
@@ -82,6 +90,7 @@ CLI_COMMAND = {
     "followup_update": ["incident", "followup", "update", "{incident}", "{followup}"],
     "event": ["incident", "event", "{incident}"],
     "list": ["incident", "list"],
+    "followups": ["incident", "followups"],
 }
 CLI_REQUIRED = {
     "create": {"service": "gateway", "env": "prod", "severity": "P2", "title": "t"},
@@ -90,6 +99,7 @@ CLI_REQUIRED = {
     "followup_update": {},
     "event": {"type": "note", "message": "m"},
     "list": {},
+    "followups": {"service": "gateway", "env": "prod"},
 }
 TOOL_ACTION = {
     "create": "incident_create",
@@ -98,6 +108,7 @@ TOOL_ACTION = {
     "followup_update": "followup_update",
     "event": "incident_append_event",
     "list": "incident_list",
+    "followups": "incident_followups_summary",
 }
 
 
@@ -111,8 +122,11 @@ def cli_error(gk: Gatekeeper, seeded: Seeded, operation: str, field: str, value:
 
 
 def tool_error(gk: Gatekeeper, seeded: Seeded, operation: str, field: str, value: str) -> str:
-    params: dict[str, Any] = {**CLI_REQUIRED[operation], field: value}
-    if operation not in ("create", "list"):
+    params: dict[str, Any] = {
+        **CLI_REQUIRED[operation],
+        field: int(value) if field in INT_FIELDS else value,
+    }
+    if operation not in ("create", "list", "followups"):
         params["incident_id"] = seeded.incident_id
     if operation == "followup_update":
         params["followup_id"] = seeded.followup_id
