@@ -31,7 +31,7 @@ from gatekeeper.intelligence.stats import describe
 from gatekeeper.intelligence.timeline import response_times
 from gatekeeper.intelligence.weeks import IsoWeek
 from gatekeeper.models import ACTIVE_STATUSES, SEVERITIES, FollowUp, Incident
-from gatekeeper.store.base import IncidentFilter, IncidentStore
+from gatekeeper.store.base import IncidentStore, newest_first_key
 from gatekeeper.store.fileio import atomic_write
 from gatekeeper.timeutil import format_timestamp
 
@@ -120,16 +120,23 @@ def weekly_digest(store: IncidentStore, week: IsoWeek, *, now: datetime) -> Dige
     """The digest of ``week`` as known at ``now``."""
     weeks = [week.shifted(n - TREND_WEEKS + 1) for n in range(TREND_WEEKS)]
     trend_start = weeks[0].start
-    recent = store.list_incidents(IncidentFilter(since=trend_start, until=week.end, limit=None))
-    opened = [i for i in recent if i.started_at >= week.start]
     lookback = week.end - timedelta(days=RESOLVED_LOOKBACK_DAYS)
-    candidates = store.list_incidents(IncidentFilter(since=lookback, until=week.end, limit=None))
+    # One read: the window (started since well before the lookback, plus the
+    # active ones) holds the latest version of every incident each view needs.
+    window_start = min(trend_start - timedelta(days=RESOLVED_LOOKBACK_DAYS), lookback)
+    window = read_window(store, window_start)
+    known = sorted(window.incidents(), key=newest_first_key, reverse=True)
+    recent = [i for i in known if trend_start <= i.started_at < week.end]
+    opened = [i for i in recent if i.started_at >= week.start]
     resolved = [
-        i for i in candidates if (r := _resolution(i)) is not None and week.start <= r < week.end
+        i
+        for i in known
+        if lookback <= i.started_at < week.end
+        and (r := _resolution(i)) is not None
+        and week.start <= r < week.end
     ]
-    active = store.list_incidents(IncidentFilter(status=ACTIVE_STATUSES, limit=None))
-    window = read_window(store, trend_start - timedelta(days=RESOLVED_LOOKBACK_DAYS))
-    services = {i.id: i.service for i in window.incidents()}
+    active = [i for i in known if i.status in ACTIVE_STATUSES]
+    services = {i.id: i.service for i in known}
     followups = window.followups()
     opened_per_week = [sum(1 for i in recent if w.start <= i.started_at < w.end) for w in weeks]
     groups = group_incidents([i for i in recent], followups)

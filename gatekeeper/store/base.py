@@ -119,24 +119,30 @@ def service_records(
     ``incidents`` must already be the relevant ones; ``events`` may hold any
     type (only follow-ups are folded); ``artifacts`` may hold old versions.
     """
-    followups = fold_followups(events)
-    current = latest_artifacts(artifacts)
+    wanted = set(services)
+    of_service: dict[str, list[Incident]] = {service: [] for service in wanted}
+    service_of: dict[str, str] = {}
+    for incident in incidents:
+        if incident.service in wanted:
+            of_service[incident.service].append(incident)
+            service_of[incident.id] = incident.service
+    # One pass over each list, grouped by service in their own order.
+    artifacts_of: dict[str, dict[str, list[Artifact]]] = {service: {} for service in wanted}
+    for artifact in latest_artifacts(artifacts):
+        if (owner := service_of.get(artifact.incident_id)) is not None:
+            artifacts_of[owner].setdefault(artifact.incident_id, []).append(artifact)
+    followups_of: dict[str, list[FollowUp]] = {service: [] for service in wanted}
+    for followup in fold_followups(events):
+        if (owner := service_of.get(followup.incident_id)) is not None:
+            followups_of[owner].append(followup)
     out: dict[str, ServiceRecord] = {}
     for service in services:
-        mine = sorted(
-            (i for i in incidents if i.service == service), key=newest_first_key, reverse=True
-        )
-        ids = {i.id for i in mine}
-        by_incident: dict[str, list[Artifact]] = {}
-        for artifact in current:
-            if artifact.incident_id in ids:
-                by_incident.setdefault(artifact.incident_id, []).append(artifact)
         out[service] = ServiceRecord(
             service=service,
             env=env,
-            incidents=mine,
-            followups=[f for f in followups if f.incident_id in ids],
-            artifacts=by_incident,
+            incidents=sorted(of_service[service], key=newest_first_key, reverse=True),
+            followups=followups_of[service],
+            artifacts=artifacts_of[service],
         )
     return out
 

@@ -269,13 +269,18 @@ class JsonlIncidentStore:
         return latest
 
     def events_of(self, incident_ids: Collection[str]) -> dict[str, list[Event]]:
-        """One pass over ``events.jsonl``, like :meth:`last_event_times`."""
+        """One pass over ``events.jsonl``, reading only the lines that may be theirs.
+
+        :meth:`~gatekeeper.store.jsonl_scan.LineFile.keyed` leaves out, a block at
+        a time, only lines whose ``incident_id`` is plainly another one: the
+        same lines the check below would skip one by one.
+        """
         wanted = {incident_id.encode() for incident_id in incident_ids}
         found: dict[str, list[Event]] = {}
         with self._reader.scan(EVENTS) as lines:
             if lines is None:
                 return found
-            for offset, line in lines.lines():
+            for offset, line in lines.keyed(b'"incident_id"', wanted):
                 incident_id = field_value(line, b'"incident_id"')
                 if incident_id is not None and incident_id not in wanted:
                     continue

@@ -232,3 +232,25 @@ def test_events_of_one_incident_do_not_parse_the_others(
     store = JsonlIncidentStore(store_dir, on_problem=reported.append)
     assert len(store.events(wanted.id)) == 1
     assert reported == []  # the byte prefilter never even parsed the garbage
+
+
+def test_events_of_skips_other_incidents_lines_and_reports_damage_that_may_be_theirs(
+    jsonl_store: JsonlIncidentStore, store_dir: Path
+) -> None:
+    wanted, other = incident(), incident()
+    jsonl_store.write(WriteBatch(new_incidents=(wanted, other)))
+    jsonl_store.write(WriteBatch(events=tuple(event(other) for _ in range(50))))
+    jsonl_store.write(WriteBatch(events=(event(wanted),)))
+    with (store_dir / "events.jsonl").open("ab") as handle:
+        handle.write(b'{"incident_id":"' + other.id.encode() + b'","ts": cut\n')
+        handle.write(b'{"incident_id":"' + wanted.id.encode() + b'","ts": cut\n')
+        handle.write(b"garbage with no readable incident id\n")
+    reported: list[Problem] = []
+    store = JsonlIncidentStore(store_dir, on_problem=reported.append)
+
+    found = store.events_of([wanted.id])
+
+    # The other incident's damaged line is plainly its own: never parsed, never reported.
+    assert [p.line for p in reported] == [53, 54]
+    assert list(found) == [wanted.id]
+    assert found[wanted.id] == store.events(wanted.id)
