@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.run import GATEKEEPER, NOW, PY, REPO, SIZES, prepare
+from bench.run import run_process as run_bench_process
 
 WEEK = "2026-W22"  # the last complete ISO week before bench.run.NOW (Monday 2026-06-01)
 PARSE = (
@@ -55,18 +54,8 @@ class Series:
 
 
 def run_process(argv: list[str]) -> tuple[float, int]:
-    """Run ``argv`` to completion; (seconds, peak RSS in KiB of the child, from ``wait4``)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode()  # read before waiting: a full pipe would block it
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{err}")
-    return elapsed, usage.ru_maxrss
+    """Run ``argv`` to completion; (seconds, peak RSS in KiB); any exit but 0 stops the run."""
+    return run_bench_process(argv, ok=(0,))
 
 
 def newest_incident(store: Path) -> str:

@@ -63,8 +63,12 @@ class Row:
     parse: Timing | None = None
 
 
-def run_process(argv: list[str]) -> tuple[float, int]:
-    """Run ``argv`` to completion; return (seconds, peak RSS in KiB)."""
+def run_process(argv: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """Run ``argv`` to completion; return (seconds, peak RSS in KiB of the child).
+
+    An exit code outside ``ok`` stops the benchmark (by default 1 is fine: a gate
+    that blocks is a valid answer).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     assert proc.stderr is not None
@@ -72,8 +76,8 @@ def run_process(argv: list[str]) -> tuple[float, int]:
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):  # 1 is a gate that blocks: a valid answer
+    code = proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if code not in ok:
         raise SystemExit(f"benchmark command failed ({code}): {' '.join(argv)}\n{err}")
     if err.strip():
         print(f"note: {' '.join(argv[2:])} wrote to stderr: {err.strip()[:300]}", file=sys.stderr)

@@ -46,6 +46,7 @@ from gatekeeper.models import (
     describe_validation_error,
     validation_problem,
 )
+from gatekeeper.store.base import IncidentFilter
 from gatekeeper.timeutil import parse_due
 
 MAX_DEPTH = 32
@@ -265,6 +266,18 @@ class IncidentQuery(Input):
     since: UtcDatetime | None = None
     until: UtcDatetime | None = None
     limit: int = Field(default=20, ge=1, le=1000)
+
+    def to_filter(self) -> IncidentFilter:
+        """The store's filter for this query."""
+        return IncidentFilter(
+            status=frozenset(self.status) if self.status else None,
+            service=self.service,
+            env=self.env,
+            severity=frozenset(self.severity) if self.severity else None,
+            since=self.since,
+            until=self.until,
+            limit=self.limit,
+        )
 
 
 SUMMARY_WINDOW_DAYS = 30  # how far back the follow-up summary looks, by default

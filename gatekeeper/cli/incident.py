@@ -29,7 +29,6 @@ from gatekeeper.inputs import (
     parse_input,
 )
 from gatekeeper.models import FOLLOWUP_PRIORITIES, FOLLOWUP_STATUSES, INCIDENT_STATUSES, SEVERITIES
-from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, followup_summary
 from gatekeeper.timeutil import parse_due, parse_timestamp
 
@@ -213,15 +212,7 @@ def list_command(
             limit=limit,
         ),
     )
-    query = IncidentFilter(
-        status=frozenset(given.status) if given.status else None,
-        service=given.service,
-        env=given.env,
-        severity=frozenset(given.severity) if given.severity else None,
-        since=given.since,
-        until=given.until,
-        limit=given.limit,
-    )
+    query = given.to_filter()
     service = app.incidents()
     if stale_days is None:
         incidents = service.list_incidents(query)

@@ -26,7 +26,6 @@ from gatekeeper.inputs import (
 from gatekeeper.models import (
     IncidentId,
 )
-from gatekeeper.store import IncidentFilter
 from gatekeeper.summary import followup_summary
 from gatekeeper.tools.base import Params, Result, Tool, ToolContext
 
@@ -79,15 +78,7 @@ class ListParams(IncidentQuery, Params):
 @TOOL.action("incident_list", ListParams, writes=False)
 def incident_list(ctx: ToolContext, params: ListParams) -> Result:
     """Incidents matching every given filter, newest ``started_at`` first."""
-    query = IncidentFilter(
-        status=frozenset(params.status) if params.status else None,
-        service=params.service,
-        env=params.env,
-        severity=frozenset(params.severity) if params.severity else None,
-        since=params.since,
-        until=params.until,
-        limit=params.limit,
-    )
+    query = params.to_filter()
     incidents = ctx.incidents.list_incidents(query)
     return {"incidents": [i.to_json_dict() for i in incidents], "count": len(incidents)}
 
