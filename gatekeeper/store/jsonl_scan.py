@@ -113,55 +113,23 @@ class LineFile:
     ) -> Iterator[tuple[int, bytes]]:
         """Lines from ``start`` on whose compact ``key`` value may be in ``wanted``, in file order.
 
-        A line is left out only when it holds ``key:"`` exactly once, no
-        backslash, a closing quote after it, and the bytes after it are not the
-        start of a wanted value:
-        then :func:`field_value` gives a value that is not wanted. Every other
-        line (a blank or damaged one, other spacing, a nested or duplicate key,
-        a possible escape) is yielded. The work is done a block at a time with
-        C-level ``map``/``compress`` over the lines, so lines left out cost no
-        Python bytecode.
+        A line is left out only when it holds ``key`` exactly once, as
+        ``key:"``, no backslash, and a value that closes before the line ends
+        and is not a wanted one: then :func:`field_value` gives a value that is
+        not wanted. Every other line (a blank or damaged one, other spacing, a
+        nested or duplicate key, a possible escape) is yielded. The work is done
+        a block at a time in C (``split``, ``count``, ``map``), so lines left
+        out cost no Python bytecode.
         """
-        marker = key + b':"'
-        skip = len(marker)
-        widths = sorted({len(value) for value in wanted})
+        closed = {value + b'"' for value in wanted}
+        widths = sorted({len(value) for value in closed})
         for base, data, end in self.blocks(start, split=True):
-            rows = data.split(b"\n")
-            rows.pop()  # after the last newline: a partial line or nothing
-            count = len(rows)
-            at = rows[0].find(marker) if rows else -1
-            if at != -1 and all(map(bytes.startswith, rows, repeat(marker), repeat(at))):
-                found: list[int] | None = None  # every line holds the key at ``at``
-                chosen: set[int] = set()
-            else:
-                found = list(map(bytes.find, rows, repeat(marker)))
-                chosen = set(compress(range(count), map((-1).__eq__, found)))  # no key
-            if data.count(marker, 0, end) != count - len(chosen):
-                chosen = set(range(count))  # a line holds the key twice: look at all of them
-            else:
-                starts = repeat(at + skip) if found is None else list(map(add, found, repeat(skip)))
-                # A value with no closing quote is unclear (a line cut inside it).
-                ends = list(map(bytes.find, rows, repeat(b'"'), starts))
-                if -1 in ends:
-                    chosen.update(compress(range(count), map((-1).__eq__, ends)))
-                for width in widths:
-                    if found is None:
-                        cut = slice(at + skip, at + skip + width)
-                        values = map(getitem, rows, repeat(cut))
-                    else:
-                        stops = map(add, starts, repeat(width))
-                        values = map(getitem, rows, map(slice, starts, stops))
-                    chosen.update(compress(range(count), map(wanted.__contains__, values)))
-            sums: list[int] = []
-            if data.find(b"\\", 0, end) != -1:
-                sums = list(accumulate(map(len, rows), initial=0))
-                chosen.update(_rows_holding(data, end, b"\\", sums))
-            if not chosen:
-                continue
-            if not sums:
-                sums = list(accumulate(map(len, rows), initial=0))
-            for index in sorted(chosen):
-                yield base + sums[index] + index, rows[index] + b"\n"
+            block = data if end == len(data) else data[:end]
+            spans = _regular_spans(block, key, closed, widths)
+            if spans is None:
+                spans = _irregular_spans(block, key, closed, widths)
+            for first, stop in spans:
+                yield base + first, block[first:stop]
 
     def line_number(self, offset: int) -> int:
         """The 1-based number of the line that starts at ``offset``."""
@@ -177,6 +145,81 @@ class LineFile:
             counted += len(data)
         self._counted = (offset, number)
         return number
+
+
+def _regular_spans(
+    block: bytes, key: bytes, closed: Collection[bytes], widths: Sequence[int]
+) -> list[tuple[int, int]] | None:
+    """``(start, stop)`` of the lines of ``block`` :meth:`LineFile.keyed` yields, or ``None``.
+
+    ``None`` unless the block is regular: no backslash, and every line holds
+    ``key:"`` at the offset where the first line holds it, followed by a value
+    of one width and its closing quote (one slice per line, then a test per
+    *distinct* slice), and ``key`` occurs once in each such line (one count of
+    the block, less the lines tested), so none holds it in another form too.
+    Lines whose slice is not of that shape, or names a wanted value, are tested
+    one by one (:func:`field_value`).
+    """
+    marker = key + b':"'
+    rows = block.split(b"\n")
+    rows.pop()  # after the last newline: nothing
+    count = len(rows)
+    at = rows[0].find(marker) if rows else -1
+    if at == -1 or block.find(b"\\") != -1:
+        return None
+    first = at + len(marker)
+    width = rows[0].find(b'"', first) + 1 - first  # the first line's value and its quote
+    if width <= 0:
+        return None
+    heads = list(map(getitem, rows, repeat(slice(at, first + width))))
+    odd = {
+        head
+        for head in set(heads)
+        if head[len(marker) :] in closed
+        or not head.startswith(marker)
+        or head.find(b'"', len(marker)) != len(head) - 1
+        or b"\n" in head
+    }
+    tested = list(compress(range(count), map(odd.__contains__, heads))) if odd else []
+    # Each line of the regular shape holds ``key`` at least once; exactly once when
+    # the block holds no more than those lines and the tested ones account for.
+    keys = block.count(key) - sum(rows[index].count(key) for index in tested)
+    if keys != count - len(tested):
+        return None
+    chosen: list[int] = []
+    for index in tested:
+        value = field_value(rows[index], key)
+        if value is None or value + b'"' in closed:
+            chosen.append(index)
+    if not chosen:
+        return []
+    sums = list(accumulate(map(len, rows), initial=0))
+    return [(sums[i] + i, sums[i + 1] + i + 1) for i in chosen]
+
+
+def _irregular_spans(
+    block: bytes, key: bytes, closed: Collection[bytes], widths: Sequence[int]
+) -> list[tuple[int, int]]:
+    """What :func:`_regular_spans` gives, for any block: one test per line, still in C."""
+    marker = key + b':"'
+    rows = block.split(b"\n")
+    rows.pop()  # after the last newline: nothing
+    count = len(rows)
+    sums = list(accumulate(map(len, rows), initial=0))
+    found = list(map(bytes.find, rows, repeat(marker)))
+    # Unclear: no ``key:"``, or ``key`` more than once in any form, or a backslash.
+    chosen = set(compress(range(count), map((-1).__eq__, found)))
+    chosen.update(compress(range(count), map((1).__ne__, map(bytes.count, rows, repeat(key)))))
+    if block.find(b"\\") != -1:
+        chosen.update(_rows_holding(block, len(block), b"\\", sums))
+    starts = list(map(add, found, repeat(len(marker))))
+    # A value with no closing quote is unclear (a line cut inside it).
+    ends = list(map(bytes.find, rows, repeat(b'"'), starts))
+    chosen.update(compress(range(count), map((-1).__eq__, ends)))
+    for width in widths:
+        values = map(getitem, rows, map(slice, starts, map(add, starts, repeat(width))))
+        chosen.update(compress(range(count), map(closed.__contains__, values)))
+    return [(sums[i] + i, sums[i + 1] + i + 1) for i in sorted(chosen)]
 
 
 def _rows_holding(data: bytes, end: int, needle: bytes, sums: Sequence[int]) -> set[int]:
@@ -216,8 +259,8 @@ def leading_value(line: bytes, key: bytes) -> bytes | None:
     """The string value of ``key`` if the line starts with it, written compactly.
 
     ``{"id":"inc_1",…`` gives ``b"inc_1"`` for ``key=b'"id"'``. ``None`` when
-    unsure: other spacing or key order, a second occurrence of the key (a
-    duplicate or a nested one), or any backslash in the line.
+    unsure: other spacing or key order, a second occurrence of the key in any
+    form (a duplicate or a nested one), or any backslash in the line.
     """
     prefix = b"{" + key + b':"'
     if not line.startswith(prefix):
@@ -235,8 +278,9 @@ def field_value(line: bytes, key: bytes) -> bytes | None:
 
 def _checked_value(line: bytes, key: bytes, start: int) -> bytes | None:
     end = line.find(b'"', start)
-    # A backslash anywhere (memchr: cheap) may be an escape hiding the key.
-    if end == -1 or b"\\" in line or line.find(key, end) != -1:
+    # A backslash anywhere (memchr: cheap) may be an escape hiding the key; the
+    # key twice (before or after, in any form) leaves unclear which is the record's.
+    if end == -1 or b"\\" in line or line.count(key) != 1:
         return None
     return line[start:end]
 

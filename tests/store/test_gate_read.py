@@ -227,3 +227,36 @@ def test_verify_reports_orphan_events_and_artifacts(tmp_path: Path) -> None:
     found = [(Path(p.path).name, p.line, p.reason) for p in store.verify()]
     reason = f"orphan: incident {gone.id} is not in the store"
     assert found == [("events.jsonl", 2, reason), ("artifacts.jsonl", 1, reason)]
+
+
+def _spaced_followup_line(of: Incident, followup_id: str, *, nested_first: bool) -> str:
+    """A valid follow-up line: its ``incident_id`` spaced, a compact one nested in ``meta``."""
+    data = json.loads(encode(f.followup(of, followup_id, title="Fix", owner="ana", status="open")))
+    del data["incident_id"]
+    data["meta"]["incident_id"] = "inc_20260101_0000_other0"
+    body = json.dumps(data, separators=(",", ":"))
+    own = f'"incident_id": "{of.id}"'
+    return ("{" + own + "," + body[1:]) if not nested_first else (body[:-1] + "," + own + "}")
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["index", "scan"])
+def test_a_hand_written_followup_with_a_nested_incident_id_is_read(
+    tmp_path: Path, indexed: bool
+) -> None:
+    """Reading the nested compact value as the line's incident would skip a follow-up
+    of the gate's incident: the byte tests must treat a key seen twice as unclear."""
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
+    kept = f.incident(severity="P0")
+    store.write(WriteBatch(new_incidents=(kept,)))
+    with (tmp_path / "events.jsonl").open("a") as handle:
+        handle.write(_spaced_followup_line(kept, "fu_8", nested_first=True) + "\n")
+        handle.write(_spaced_followup_line(kept, "fu_9", nested_first=False) + "\n")
+    if indexed:
+        store.reindex()
+    else:
+        (tmp_path / ".index.sqlite3").unlink(missing_ok=True)
+
+    read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
+
+    assert sorted(fu.followup_id for fu in read.records["checkout"].followups) == ["fu_8", "fu_9"]
+    assert read.skipped == ()

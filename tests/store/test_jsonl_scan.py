@@ -24,6 +24,11 @@ SHAPES = [
     b"",  # blank
     b"not json at all %s",
     b'{"incident_id":"%s_longer"}',
+    # The key also elsewhere, in another form: which one is the record's is unclear.
+    b'{"id":"e1","meta":{"incident_id":"other"},"incident_id": "%s"}',
+    b'{"id":"e1","incident_id":"other","meta":{"incident_id":1},"x":"%s"}',
+    b'{"id":"e1","incident_id":5,"meta":{"incident_id":"%s"}}',
+    b'{"id":"e1","incident_id": "%s","meta":{"incident_id":"other"}}',
 ]
 
 
