@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import accumulate, compress, repeat
 from operator import add, getitem
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 ESCAPE = b"\\u"
 # Big enough that the search loop runs in C for most of the file, small enough
@@ -171,7 +171,7 @@ def _regular_spans(
     width = rows[0].find(b'"', first) + 1 - first  # the first line's value and its quote
     if width <= 0:
         return None
-    heads = list(map(getitem, rows, repeat(slice(at, first + width))))
+    heads = cast(list[bytes], list(map(getitem, rows, repeat(slice(at, first + width)))))
     odd = {
         head
         for head in set(heads)
