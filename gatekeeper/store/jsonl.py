@@ -31,9 +31,11 @@ from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
+    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
+    last_of_type,
     latest_artifacts,
     newest_first_key,
     service_records,
@@ -103,6 +105,8 @@ class JsonlIncidentStore:
                 patched, status_changes = self._patched(batch.patches, incidents, upsert=upsert)
                 incidents = [*incidents, *patched]
                 events = [*events, *status_changes]
+            if batch.notes:
+                events = [*events, *self._new_notes(batch.notes, incidents)]
             # Incidents last: a reader racing the writer sees an incident only
             # once its events are there (a killed writer's batch is hidden whole).
             payloads = {
@@ -153,6 +157,21 @@ class JsonlIncidentStore:
             versions.append(updated)
             latest[updated.id] = updated
         return versions, events
+
+    def _new_notes(self, notes: Sequence[Note], written: Sequence[Incident]) -> list[Event]:
+        """The events of ``notes`` that say something new, looked up now, under the lock."""
+        ids = {n.event.incident_id for n in notes}
+        known = {i.id for i in written} | set(self._versions(ids - {i.id for i in written}))
+        timelines = {i: self.events(i) for i in sorted(ids)}
+        out: list[Event] = []
+        for note in notes:
+            incident_id = note.event.incident_id
+            if incident_id not in known:
+                raise NotFound("no such incident", where=incident_id)
+            if note.is_new(last_of_type(timelines[incident_id], note.event.type)):
+                out.append(note.event)
+                timelines[incident_id].append(note.event)
+        return out
 
     def _missing_events(self, events: Sequence[Event]) -> list[Event]:
         """For upsert: the events whose id is not stored yet."""
@@ -457,6 +476,7 @@ def batch_time(batch: WriteBatch) -> datetime:
         *(e.recorded_at for e in batch.events),
         *(a.created_at for a in batch.artifacts),
         *(p.updated_at for p in batch.patches),
+        *(n.event.recorded_at for n in batch.notes),
     ]
     return min(moments)
 

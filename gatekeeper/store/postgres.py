@@ -29,9 +29,11 @@ from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
+    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
+    last_of_type,
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
@@ -151,6 +153,7 @@ class PostgresIncidentStore:
         self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
         self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
         events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+        events += self._new_notes(cur, batch.notes)
         if events:
             statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
             cur.executemany(statement, [_event_row(e) for e in events])
@@ -182,6 +185,28 @@ class PostgresIncidentStore:
             cur.execute(q.UPDATE_INCIDENT, _incident_row(incident))
             if cur.rowcount == 0:
                 raise NotFound("no such incident", where=incident.id)
+
+    def _new_notes(self, cur: Cursor[DictRow], notes: Sequence[Note]) -> list[Event]:
+        """The events of ``notes`` that say something new: each incident's row is locked
+        (``FOR UPDATE``) before its last event of the type is read, so a second writer
+        waits for the first to commit and then sees its note."""
+        if not notes:
+            return []
+        ids = sorted({n.event.incident_id for n in notes})  # one lock order: no deadlock
+        cur.execute("SELECT id FROM incidents WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        locked = {row["id"] for row in cur.fetchall()}
+        out: list[Event] = []
+        for note in notes:
+            incident_id, type_ = note.event.incident_id, note.event.type
+            if incident_id not in locked:
+                raise NotFound("no such incident", where=incident_id)
+            cur.execute(q.SELECT_LAST_EVENT_OF_TYPE, (incident_id, type_))
+            stored = [self._decode(Event, row, None) for row in cur.fetchall()]
+            seen = [e for e in stored if e is not None]
+            seen += [e for e in out if e.incident_id == incident_id]
+            if note.is_new(last_of_type(seen, type_)):
+                out.append(note.event)
+        return out
 
     def _apply_patches(
         self, cur: Cursor[DictRow], patches: Sequence[IncidentPatch], *, upsert: bool
