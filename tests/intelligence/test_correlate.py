@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,9 @@ from gatekeeper.intelligence.settings import (
     CorrelationSettings,
     CorrelationWeights,
 )
+from gatekeeper.models import Event
 from gatekeeper.rbac import DEFAULT_RBAC
-from gatekeeper.store.base import IncidentStore
+from gatekeeper.store.base import IncidentStore, Note
 from gatekeeper.store.jsonl import JsonlIncidentStore
 from gatekeeper.store.postgres import PostgresIncidentStore
 from gatekeeper.tools import handle
@@ -229,9 +231,22 @@ def _twin(store: IncidentStore) -> IncidentStore:
 
 
 @pytest.mark.parametrize("runners", [2, 4])
-def test_racing_notes_add_one_event(backend_store: IncidentStore, runners: int) -> None:
-    """Writers noting the same result at once: exactly one correlation event."""
+def test_racing_notes_add_one_event(
+    backend_store: IncidentStore, runners: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers noting the same result at once: exactly one correlation event.
+
+    The look at the last note is slowed down, so writers whose look were not
+    under the lock with their append would all see no note and all append.
+    """
     related_store().write_to(backend_store)
+    is_new = Note.is_new
+
+    def slow_is_new(note: Note, last: Event | None) -> bool:
+        time.sleep(0.2)
+        return is_new(note, last)
+
+    monkeypatch.setattr(Note, "is_new", slow_is_new)
     stores = [_twin(backend_store) for _ in range(runners)]
     reports = [correlate(s, A, DEFAULT_CORRELATION, now=NOW) for s in stores]
     start = threading.Barrier(runners)
