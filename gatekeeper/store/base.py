@@ -113,6 +113,28 @@ class WriteBatch:
         )
 
 
+def listed_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+    """The (env -> services) of the incidents ``store.list_incidents`` answers to each query."""
+    scopes: dict[str, set[str]] = {}
+    for query in queries:
+        for incident in store.list_incidents(query):
+            scopes.setdefault(incident.env, set()).add(incident.service)
+    return scopes
+
+
+def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+    """Which (env -> services) have incidents matching any of ``queries`` (no limit).
+
+    A backend that can answer without decoding every incident (an index, SQL)
+    does so through its own ``incident_scopes``; any other store lists them.
+    """
+    own = getattr(store, "incident_scopes", None)
+    if own is not None:
+        found: dict[str, set[str]] = own(queries)
+        return found
+    return listed_scopes(store, queries)
+
+
 @dataclass(frozen=True)
 class ServiceRecord:
     """What the gate reads about one service in one environment.

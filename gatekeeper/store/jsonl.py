@@ -37,6 +37,7 @@ from gatekeeper.store.base import (
     WriteBatch,
     last_of_type,
     latest_artifacts,
+    listed_scopes,
     newest_first_key,
     service_records,
 )
@@ -256,6 +257,14 @@ class JsonlIncidentStore:
         limit = query.limit if query.limit is not None else len(found)
         chosen = heapq.nlargest(limit, found.values())
         return [self._read_at(INCIDENTS, offset, Incident) for _key, offset in chosen]
+
+    def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+        """See :func:`~gatekeeper.store.base.incident_scopes`: from the index when it is
+        current (no incident line is read), else from :meth:`list_incidents`."""
+        indexed = self._indexed(jsonl_indexed.listed_scopes, queries)
+        if indexed is not None:
+            return indexed
+        return listed_scopes(self, queries)
 
     def _read_at(self, name: str, offset: int, model: type[R]) -> R:
         with (self.directory / name).open("rb") as handle:

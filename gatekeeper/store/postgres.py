@@ -258,25 +258,23 @@ class PostgresIncidentStore:
         return found[0]
 
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
-        clauses: list[LiteralString] = []
-        params: list[Any] = []
-        for clause, value in (
-            ("status = ANY(%s)", sorted(query.status) if query.status is not None else None),
-            ("service = %s", query.service),
-            ("env = %s", query.env),
-            ("severity = ANY(%s)", sorted(query.severity) if query.severity is not None else None),
-            ("started_at >= %s", query.since),
-            ("started_at < %s", query.until),
-        ):
-            if value is not None:
-                clauses.append(clause)
-                params.append(value)
-        where: LiteralString = " WHERE " + " AND ".join(clauses) if clauses else ""
+        where, params = _filter_where(query)
         statement = q.SELECT_INCIDENT + where + " ORDER BY started_at DESC, id DESC"
         if query.limit is not None:
             statement += " LIMIT %s"
             params.append(query.limit)
         return self._fetch(Incident, statement, params)
+
+    def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+        """See :func:`~gatekeeper.store.base.incident_scopes`: ``SELECT DISTINCT env, service``."""
+        scopes: dict[str, set[str]] = {}
+        with self._translate("read"):
+            for query in queries:
+                where, params = _filter_where(query)
+                statement = "SELECT DISTINCT env, service FROM incidents" + where
+                for row in self._conn.execute(statement, params):
+                    scopes.setdefault(row["env"], set()).add(row["service"])
+        return scopes
 
     def events(self, incident_id: str) -> list[Event]:
         return self._fetch(Event, q.SELECT_EVENTS_OF, (incident_id,))
@@ -411,6 +409,25 @@ class PostgresIncidentStore:
             if row is not None:
                 removed.append(incident_id)
         return removed
+
+
+def _filter_where(query: IncidentFilter) -> tuple[LiteralString, list[Any]]:
+    """The WHERE clause (may be empty) and parameters of ``query``'s filters."""
+    clauses: list[LiteralString] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("status = ANY(%s)", sorted(query.status) if query.status is not None else None),
+        ("service = %s", query.service),
+        ("env = %s", query.env),
+        ("severity = ANY(%s)", sorted(query.severity) if query.severity is not None else None),
+        ("started_at >= %s", query.since),
+        ("started_at < %s", query.until),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    where: LiteralString = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return where, params
 
 
 def decode_row(model: type[R], row: Any, where: str, on_problem: ProblemSink) -> R | None:
