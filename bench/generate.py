@@ -176,13 +176,13 @@ class Generator:
                 )
 
 
-def generate(store: IncidentStore, count: int, seed: int = 7) -> None:
-    """Write ``count`` incidents with their timelines into ``store``, in batches.
+def generate(store: IncidentStore, count: int, seed: int = 7, span_days: int = 365) -> None:
+    """Write ``count`` incidents started over ``span_days`` into ``store``, in batches.
 
     Each batch is two writes: the first versions with the events and
     artifacts, then the later versions of the incidents that were resolved.
     """
-    gen = Generator(seed)
+    gen = Generator(seed, span_days=span_days)
     for start in range(0, count, BATCH):
         firsts, lasts, events, artifacts = [], [], [], []
         for _ in range(min(BATCH, count - start)):
@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--incidents", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True, help="JSONL store directory")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--span-days", type=int, default=365, help="the history the incidents start over"
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="keep a store already there (re-indexed if stale)"
     )
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_indexed(args.out)
     else:
         args.out.mkdir(parents=True, exist_ok=True)
-        generate(JsonlIncidentStore(args.out), args.incidents, args.seed)
+        generate(JsonlIncidentStore(args.out), args.incidents, args.seed, args.span_days)
     if args.database_url:
         from bench.pg import ensure_loaded
 

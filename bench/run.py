@@ -94,17 +94,18 @@ def measure(name: str, argv: list[str], repeat: int) -> Timing:
     return Timing(name, samples, rss)
 
 
-def prepare(size: str, database_url: str | None) -> Path:
+def prepare(size: str, database_url: str | None, *, schema_prefix: str = "bench") -> Path:
     """Generate the store once, index it, load it into Postgres: in a child process.
 
-    This process imports neither gatekeeper nor psycopg, so the peak RSS of the
-    processes it measures is theirs, not inherited from it.
+    The Postgres schema is ``<schema_prefix>_<size>``. This process imports
+    neither gatekeeper nor psycopg, so the peak RSS of the processes it
+    measures is theirs, not inherited from it.
     """
     directory = DATA / size
     argv = [PY, "-m", "bench.generate", "--incidents", str(SIZES[size])]
     argv += ["--out", str(directory), "--reuse"]
     if database_url:
-        argv += ["--database-url", database_url, "--schema", f"bench_{size}"]
+        argv += ["--database-url", database_url, "--schema", f"{schema_prefix}_{size}"]
     subprocess.run(argv, check=True, cwd=REPO)
     return directory
 

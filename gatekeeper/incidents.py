@@ -42,6 +42,7 @@ from gatekeeper.models import (
 )
 from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
+from gatekeeper.store.base import Note
 from gatekeeper.store.patch import apply_patch, make_patch
 from gatekeeper.timeutil import format_timestamp
 
@@ -179,6 +180,20 @@ class IncidentService:
         event = self._event(incident_id, new.type, new.message, now, ts=when, meta=dict(new.meta))
         self.store.write(WriteBatch(events=(event,)))
         return event
+
+    def append_note(
+        self, incident_id: str, new: NewEvent, *, same: str, now: datetime
+    ) -> Event | None:
+        """Append an event unless the incident's last one of its type has the same
+        ``meta[same]``: one step under the store's lock or transaction (see
+        :class:`~gatekeeper.store.base.Note`). ``None`` when it was already there."""
+        self.rbac.require(self.agent, "incident_write")
+        self._incident(incident_id)
+        when = new.ts or now
+        event = self._event(incident_id, new.type, new.message, now, ts=when, meta=dict(new.meta))
+        self.store.write(WriteBatch(notes=(Note(event=event, same=same),)))
+        landed = any(e.id == event.id for e in self.store.events(incident_id))
+        return event if landed else None
 
     def attach_artifact(
         self, incident_id: str, name: str, content: bytes, *, now: datetime

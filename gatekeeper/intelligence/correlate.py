@@ -249,21 +249,16 @@ def append_note(
     """Record the result as a ``correlation`` event; ``None`` if the last one says the same.
 
     Needs an agent that may write incidents (checked before anything is written).
-    Two runs at the same moment may both append: the check is not under the lock.
+    Looking at the last note and appending are one step under the store's lock
+    (JSONL) or transaction (Postgres): two runs at once add one event.
     """
     service.rbac.require(service.agent, "incident_write")
-    related = report.note_meta()
-    previous = [e for e in service.store.events(report.incident.id) if e.type == EVENT_TYPE]
-    if previous:
-        last = max(previous, key=lambda e: (e.ts, e.recorded_at, e.id))
-        if last.meta.get("related") == related:
-            return None
     note = NewEvent(
         type=EVENT_TYPE,
         message=note_message(report),
-        meta={"related": related, "window_days": report.window_days},
+        meta={"related": report.note_meta(), "window_days": report.window_days},
     )
-    return service.append_event(report.incident.id, note, now=now)
+    return service.append_note(report.incident.id, note, same="related", now=now)
 
 
 def run(

@@ -15,7 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from gatekeeper.models import ACTIVE_STATUSES, Artifact, FollowUp, Incident
-from gatekeeper.store.base import IncidentFilter, IncidentStore, Problem, ServiceRecord
+from gatekeeper.store.base import (
+    IncidentFilter,
+    IncidentStore,
+    Problem,
+    ServiceRecord,
+    incident_scopes,
+)
 
 
 @dataclass
@@ -52,12 +58,12 @@ def read_window(
 
     ``candidates`` adds scopes (service, env) to read beyond those found in the window.
     """
-    found = store.list_incidents(IncidentFilter(since=since, service=service, env=env, limit=None))
+    queries = [IncidentFilter(since=since, service=service, env=env, limit=None)]
     if with_active:
-        active = IncidentFilter(status=ACTIVE_STATUSES, service=service, env=env, limit=None)
-        found += store.list_incidents(active)
-    scopes: dict[str, set[str]] = {}
-    for incident in (*found, *candidates):
+        queries.append(IncidentFilter(status=ACTIVE_STATUSES, service=service, env=env, limit=None))
+    # Only where to read: the backends answer it without decoding the incidents.
+    scopes = incident_scopes(store, queries)
+    for incident in candidates:
         scopes.setdefault(incident.env, set()).add(incident.service)
     window = Window()
     for scope_env in sorted(scopes):

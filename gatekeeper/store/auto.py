@@ -33,6 +33,7 @@ from gatekeeper.store.base import (
     Problem,
     ServiceRecord,
     WriteBatch,
+    incident_scopes,
 )
 from gatekeeper.store.journal import ReplayJournal
 from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
@@ -192,6 +193,9 @@ class AutoIncidentStore:
 
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
         return self._read(lambda store: store.list_incidents(query))
+
+    def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+        return self._read(lambda store: incident_scopes(store, queries))
 
     def events(self, incident_id: str) -> list[Event]:
         return self._read(lambda store: store.events(incident_id))

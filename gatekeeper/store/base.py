@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
 from gatekeeper.artifacts import ArtifactFile
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
@@ -49,6 +51,35 @@ def newest_first_key(incident: Incident) -> tuple[datetime, str]:
     return (incident.started_at, incident.id)
 
 
+class Note(BaseModel):
+    """An event appended only if it says something new about its incident.
+
+    ``event`` is appended unless the incident's last event of the same type
+    (by ``ts``, ``recorded_at``, ``id``) has the same ``meta[same]``. Each
+    backend looks and appends in one step, under the writer's lock (JSONL) or
+    in the write transaction with the incident's row locked (Postgres), so
+    writers noting the same thing at once add one event. The incident must
+    exist (else :class:`~gatekeeper.errors.NotFound`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event: Event
+    same: str
+
+    def is_new(self, last: Event | None) -> bool:
+        """Whether to append, given the incident's last event of the type (or ``None``)."""
+        if last is None:
+            return True
+        return bool(last.meta.get(self.same) != self.event.meta.get(self.same))
+
+
+def last_of_type(events: Iterable[Event], type: str) -> Event | None:
+    """The last event of ``type``, in timeline order (``ts``, ``recorded_at``, ``id``)."""
+    of_type = [e for e in events if e.type == type]
+    return max(of_type, key=lambda e: (e.ts, e.recorded_at, e.id)) if of_type else None
+
+
 @dataclass(frozen=True)
 class WriteBatch:
     """Records written together: all of them or none (one transaction / one lock).
@@ -58,8 +89,9 @@ class WriteBatch:
     ``patches`` are applied, in order, to the latest stored version of their
     incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
     incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
-    Events and artifacts are appended. ``files`` are the bytes of ``artifacts``:
-    staged first, published (renamed into place) only if the batch commits.
+    Events and artifacts are appended; each of ``notes`` only if it is new
+    (see :class:`Note`). ``files`` are the bytes of ``artifacts``: staged
+    first, published (renamed into place) only if the batch commits.
     """
 
     new_incidents: tuple[Incident, ...] = ()
@@ -68,6 +100,7 @@ class WriteBatch:
     artifacts: tuple[Artifact, ...] = ()
     patches: tuple[IncidentPatch, ...] = ()
     files: tuple[ArtifactFile, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     def is_empty(self) -> bool:
         return not (
@@ -76,7 +109,30 @@ class WriteBatch:
             or self.events
             or self.artifacts
             or self.patches
+            or self.notes
         )
+
+
+def listed_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+    """The (env -> services) of the incidents ``store.list_incidents`` answers to each query."""
+    scopes: dict[str, set[str]] = {}
+    for query in queries:
+        for incident in store.list_incidents(query):
+            scopes.setdefault(incident.env, set()).add(incident.service)
+    return scopes
+
+
+def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+    """Which (env -> services) have incidents matching any of ``queries`` (no limit).
+
+    A backend that can answer without decoding every incident (an index, SQL)
+    does so through its own ``incident_scopes``; any other store lists them.
+    """
+    own = getattr(store, "incident_scopes", None)
+    if own is not None:
+        found: dict[str, set[str]] = own(queries)
+        return found
+    return listed_scopes(store, queries)
 
 
 @dataclass(frozen=True)

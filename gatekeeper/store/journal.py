@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gatekeeper.errors import Conflict, GatekeeperError, InvalidInput, NotFound
 from gatekeeper.models import Artifact, Event, Incident, describe_validation_error
-from gatekeeper.store.base import Problem, WriteBatch
+from gatekeeper.store.base import Note, Problem, WriteBatch
 from gatekeeper.store.fileio import append_lines, ensure_directory, fsync_directory
 from gatekeeper.store.locking import exclusive_lock
 from gatekeeper.store.patch import IncidentPatch
@@ -42,6 +42,7 @@ class JournalEntry(BaseModel):
     events: tuple[Event, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
     patches: tuple[IncidentPatch, ...] = ()
+    notes: tuple[Note, ...] = ()
 
     @classmethod
     def of(cls, batch: WriteBatch) -> JournalEntry:
@@ -51,6 +52,7 @@ class JournalEntry(BaseModel):
             events=batch.events,
             artifacts=batch.artifacts,
             patches=batch.patches,
+            notes=batch.notes,
         )
 
     def to_batch(self) -> WriteBatch:
@@ -60,6 +62,7 @@ class JournalEntry(BaseModel):
             events=self.events,
             artifacts=self.artifacts,
             patches=self.patches,
+            notes=self.notes,
         )
 
     def encode(self) -> bytes:

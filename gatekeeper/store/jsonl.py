@@ -31,10 +31,13 @@ from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
+    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
+    last_of_type,
     latest_artifacts,
+    listed_scopes,
     newest_first_key,
     service_records,
 )
@@ -103,6 +106,8 @@ class JsonlIncidentStore:
                 patched, status_changes = self._patched(batch.patches, incidents, upsert=upsert)
                 incidents = [*incidents, *patched]
                 events = [*events, *status_changes]
+            if batch.notes:
+                events = [*events, *self._new_notes(batch.notes, incidents)]
             # Incidents last: a reader racing the writer sees an incident only
             # once its events are there (a killed writer's batch is hidden whole).
             payloads = {
@@ -153,6 +158,21 @@ class JsonlIncidentStore:
             versions.append(updated)
             latest[updated.id] = updated
         return versions, events
+
+    def _new_notes(self, notes: Sequence[Note], written: Sequence[Incident]) -> list[Event]:
+        """The events of ``notes`` that say something new, looked up now, under the lock."""
+        ids = {n.event.incident_id for n in notes}
+        known = {i.id for i in written} | set(self._versions(ids - {i.id for i in written}))
+        timelines = {i: self.events(i) for i in sorted(ids)}
+        out: list[Event] = []
+        for note in notes:
+            incident_id = note.event.incident_id
+            if incident_id not in known:
+                raise NotFound("no such incident", where=incident_id)
+            if note.is_new(last_of_type(timelines[incident_id], note.event.type)):
+                out.append(note.event)
+                timelines[incident_id].append(note.event)
+        return out
 
     def _missing_events(self, events: Sequence[Event]) -> list[Event]:
         """For upsert: the events whose id is not stored yet."""
@@ -237,6 +257,14 @@ class JsonlIncidentStore:
         limit = query.limit if query.limit is not None else len(found)
         chosen = heapq.nlargest(limit, found.values())
         return [self._read_at(INCIDENTS, offset, Incident) for _key, offset in chosen]
+
+    def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+        """See :func:`~gatekeeper.store.base.incident_scopes`: from the index when it is
+        current (no incident line is read), else from :meth:`list_incidents`."""
+        indexed = self._indexed(jsonl_indexed.listed_scopes, queries)
+        if indexed is not None:
+            return indexed
+        return listed_scopes(self, queries)
 
     def _read_at(self, name: str, offset: int, model: type[R]) -> R:
         with (self.directory / name).open("rb") as handle:
@@ -457,6 +485,7 @@ def batch_time(batch: WriteBatch) -> datetime:
         *(e.recorded_at for e in batch.events),
         *(a.created_at for a in batch.artifacts),
         *(p.updated_at for p in batch.patches),
+        *(n.event.recorded_at for n in batch.notes),
     ]
     return min(moments)
 

@@ -75,6 +75,23 @@ def listed_incidents(snap: Snapshot, reader: JsonlReader, query: IncidentFilter)
     return found
 
 
+def listed_scopes(
+    snap: Snapshot, reader: JsonlReader, queries: Sequence[IncidentFilter]
+) -> dict[str, set[str]]:
+    """The (env -> services) of what ``list_incidents`` answers to each of ``queries``
+    (no limit), from the index alone: no line is read; damaged lines reported as it does."""
+    scopes: dict[str, set[str]] = {}
+    for query in queries:
+        clauses, params = _filter_sql(query)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = snap.rows(f"SELECT id, pos, env, service FROM incidents{where}", params)
+        for _id, _pos, env, service in rows:
+            scopes.setdefault(env, set()).add(service)
+        positions = {incident_id: pos for incident_id, pos, _env, _service in rows}
+        _report_damaged_incidents(snap, reader, filter_groups(query), positions)
+    return scopes
+
+
 def incident(snap: Snapshot, reader: JsonlReader, incident_id: str) -> Incident | None:
     """The latest version of one incident, or ``None``."""
     rows = snap.rows("SELECT id, pos FROM incidents WHERE id = ?", [incident_id])

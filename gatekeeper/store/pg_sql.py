@@ -84,6 +84,10 @@ SELECT_EVENTS_OF: LiteralString = (
 SELECT_EVENTS_OF_MANY: LiteralString = (
     SELECT_EVENT + " WHERE incident_id = ANY(%s) ORDER BY incident_id, ts, recorded_at, id"
 )
+SELECT_LAST_EVENT_OF_TYPE: LiteralString = (
+    SELECT_EVENT + " WHERE incident_id = %s AND type = %s"
+    " ORDER BY ts DESC, recorded_at DESC, id DESC LIMIT 1"
+)
 SELECT_LAST_EVENT_TIMES: LiteralString = (
     "SELECT incident_id, max(ts) AS ts FROM incident_events"
     " WHERE incident_id = ANY(%s) GROUP BY incident_id"

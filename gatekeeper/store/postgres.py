@@ -29,9 +29,11 @@ from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
+    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
+    last_of_type,
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
@@ -151,6 +153,7 @@ class PostgresIncidentStore:
         self._insert_incidents(cur, batch.new_incidents, upsert=upsert)
         self._update_incidents(cur, batch.updated_incidents, upsert=upsert)
         events = [*batch.events, *self._apply_patches(cur, batch.patches, upsert=upsert)]
+        events += self._new_notes(cur, batch.notes)
         if events:
             statement = q.INSERT_EVENT_UPSERT if upsert else q.INSERT_EVENT
             cur.executemany(statement, [_event_row(e) for e in events])
@@ -182,6 +185,28 @@ class PostgresIncidentStore:
             cur.execute(q.UPDATE_INCIDENT, _incident_row(incident))
             if cur.rowcount == 0:
                 raise NotFound("no such incident", where=incident.id)
+
+    def _new_notes(self, cur: Cursor[DictRow], notes: Sequence[Note]) -> list[Event]:
+        """The events of ``notes`` that say something new: each incident's row is locked
+        (``FOR UPDATE``) before its last event of the type is read, so a second writer
+        waits for the first to commit and then sees its note."""
+        if not notes:
+            return []
+        ids = sorted({n.event.incident_id for n in notes})  # one lock order: no deadlock
+        cur.execute("SELECT id FROM incidents WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+        locked = {row["id"] for row in cur.fetchall()}
+        out: list[Event] = []
+        for note in notes:
+            incident_id, type_ = note.event.incident_id, note.event.type
+            if incident_id not in locked:
+                raise NotFound("no such incident", where=incident_id)
+            cur.execute(q.SELECT_LAST_EVENT_OF_TYPE, (incident_id, type_))
+            stored = [self._decode(Event, row, None) for row in cur.fetchall()]
+            seen = [e for e in stored if e is not None]
+            seen += [e for e in out if e.incident_id == incident_id]
+            if note.is_new(last_of_type(seen, type_)):
+                out.append(note.event)
+        return out
 
     def _apply_patches(
         self, cur: Cursor[DictRow], patches: Sequence[IncidentPatch], *, upsert: bool
@@ -233,25 +258,23 @@ class PostgresIncidentStore:
         return found[0]
 
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
-        clauses: list[LiteralString] = []
-        params: list[Any] = []
-        for clause, value in (
-            ("status = ANY(%s)", sorted(query.status) if query.status is not None else None),
-            ("service = %s", query.service),
-            ("env = %s", query.env),
-            ("severity = ANY(%s)", sorted(query.severity) if query.severity is not None else None),
-            ("started_at >= %s", query.since),
-            ("started_at < %s", query.until),
-        ):
-            if value is not None:
-                clauses.append(clause)
-                params.append(value)
-        where: LiteralString = " WHERE " + " AND ".join(clauses) if clauses else ""
+        where, params = _filter_where(query)
         statement = q.SELECT_INCIDENT + where + " ORDER BY started_at DESC, id DESC"
         if query.limit is not None:
             statement += " LIMIT %s"
             params.append(query.limit)
         return self._fetch(Incident, statement, params)
+
+    def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
+        """See :func:`~gatekeeper.store.base.incident_scopes`: ``SELECT DISTINCT env, service``."""
+        scopes: dict[str, set[str]] = {}
+        with self._translate("read"):
+            for query in queries:
+                where, params = _filter_where(query)
+                statement = "SELECT DISTINCT env, service FROM incidents" + where
+                for row in self._conn.execute(statement, params):
+                    scopes.setdefault(row["env"], set()).add(row["service"])
+        return scopes
 
     def events(self, incident_id: str) -> list[Event]:
         return self._fetch(Event, q.SELECT_EVENTS_OF, (incident_id,))
@@ -386,6 +409,25 @@ class PostgresIncidentStore:
             if row is not None:
                 removed.append(incident_id)
         return removed
+
+
+def _filter_where(query: IncidentFilter) -> tuple[LiteralString, list[Any]]:
+    """The WHERE clause (may be empty) and parameters of ``query``'s filters."""
+    clauses: list[LiteralString] = []
+    params: list[Any] = []
+    for clause, value in (
+        ("status = ANY(%s)", sorted(query.status) if query.status is not None else None),
+        ("service = %s", query.service),
+        ("env = %s", query.env),
+        ("severity = ANY(%s)", sorted(query.severity) if query.severity is not None else None),
+        ("started_at >= %s", query.since),
+        ("started_at < %s", query.until),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    where: LiteralString = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return where, params
 
 
 def decode_row(model: type[R], row: Any, where: str, on_problem: ProblemSink) -> R | None:

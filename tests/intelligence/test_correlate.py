@@ -8,6 +8,9 @@ labels 0.10, fingerprint 0.10; proximity halves every 6 h.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,11 @@ from gatekeeper.intelligence.settings import (
     CorrelationSettings,
     CorrelationWeights,
 )
+from gatekeeper.models import Event
 from gatekeeper.rbac import DEFAULT_RBAC
-from gatekeeper.store.base import IncidentStore
+from gatekeeper.store.base import IncidentStore, Note
+from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.postgres import PostgresIncidentStore
 from gatekeeper.tools import handle
 from tests.conftest import CliRun, tree_digest
 from tests.intelligence.factories import StoreBuilder, at
@@ -214,6 +220,49 @@ def test_append_note_once_per_result(backend_store: IncidentStore) -> None:
     assert narrower["note"]["appended"] is True
     last = [e for e in backend_store.events(A) if e.type == "correlation"][-1]
     assert last.meta["related"] == [{"incident_id": B, "score": 0.9333}]
+
+
+def _twin(store: IncidentStore) -> IncidentStore:
+    """Another store object on the same data: its own lock file handle or connection."""
+    if isinstance(store, JsonlIncidentStore):
+        return JsonlIncidentStore(store.directory)
+    assert isinstance(store, PostgresIncidentStore)
+    return PostgresIncidentStore.open(store.target.url, schema=store.target.schema)
+
+
+@pytest.mark.parametrize("runners", [2, 4])
+def test_racing_notes_add_one_event(
+    backend_store: IncidentStore, runners: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers noting the same result at once: exactly one correlation event.
+
+    The look at the last note is slowed down, so writers whose look were not
+    under the lock with their append would all see no note and all append.
+    """
+    related_store().write_to(backend_store)
+    is_new = Note.is_new
+
+    def slow_is_new(note: Note, last: Event | None) -> bool:
+        time.sleep(0.2)
+        return is_new(note, last)
+
+    monkeypatch.setattr(Note, "is_new", slow_is_new)
+    stores = [_twin(backend_store) for _ in range(runners)]
+    reports = [correlate(s, A, DEFAULT_CORRELATION, now=NOW) for s in stores]
+    start = threading.Barrier(runners)
+
+    def note(index: int) -> bool:
+        start.wait()
+        return append_note(_service(stores[index], "helion"), reports[index], now=NOW) is not None
+
+    try:
+        with ThreadPoolExecutor(runners) as pool:
+            appended = list(pool.map(note, range(runners)))
+    finally:
+        for s in stores:
+            s.close()
+    assert sorted(appended) == [False] * (runners - 1) + [True]
+    assert len([e for e in backend_store.events(A) if e.type == "correlation"]) == 1
 
 
 @pytest.mark.parametrize("agent", [None, "monitor", "aistalk", "someone"])
