@@ -16,7 +16,7 @@ fi
 if .venv/bin/python -m pip show --quiet gatekeeper >/dev/null 2>&1; then
     .venv/bin/python -m pip uninstall --quiet --yes gatekeeper
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 
 bash scripts/ensure-postgres.sh
 
