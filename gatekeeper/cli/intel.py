@@ -189,7 +189,11 @@ def postmortem(app: App, incident_id: str, save: bool, output_format: str) -> No
         save=save,
     )
     if save:
-        click.echo(f"attached {postmortem_module.DRAFT_NAME} to {data['incident_id']}", err=True)
+        name, incident_id = postmortem_module.DRAFT_NAME, data["incident_id"]
+        if data["saved"]["unchanged"]:
+            click.echo(f"{name} of {incident_id} is unchanged: not saved again", err=True)
+        else:
+            click.echo(f"attached {name} to {incident_id}", err=True)
     if output_format == "json":
         echo_json(data)
     else:

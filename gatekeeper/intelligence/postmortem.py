@@ -16,11 +16,14 @@ The draft depends only on the store and ``now`` (its ``generated_at``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from gatekeeper.artifacts import artifact_path
 from gatekeeper.followups import fold_followups
 from gatekeeper.gates.postmortem_required import resolution_time
 from gatekeeper.incidents import IncidentService, check_incident_id
@@ -144,8 +147,13 @@ def draft_postmortem(
     from gatekeeper.intelligence.render_postmortem import render
 
     incident = store.get_incident(check_incident_id(incident_id))
-    events = sorted(store.events(incident.id), key=lambda e: (e.ts, e.recorded_at, e.id))
-    artifacts: list[Artifact] = store.artifacts(incident.id)
+    # The draft leaves itself out (its artifact and the events that attached it), so
+    # saving it does not change the next draft.
+    events = sorted(
+        (e for e in store.events(incident.id) if not _attaches_the_draft(e)),
+        key=lambda e: (e.ts, e.recorded_at, e.id),
+    )
+    artifacts = [a for a in store.artifacts(incident.id) if a.name != DRAFT_NAME]
     times = response_times(incident, events)
     ack = next((e for e in events if e.type == "ack"), None)
     ended = times.resolved_at or resolution_time(incident)
@@ -194,11 +202,38 @@ def draft_postmortem(
 _PROVENANCE = ("degraded", "skipped_records")
 
 
-def save_draft(service: IncidentService, draft: PostmortemDraft, *, now: datetime) -> Artifact:
-    """Attach the draft as ``postmortem_draft.md`` (an agent that may write incidents)."""
-    return service.attach_artifact(
-        str(draft.data["incident_id"]), DRAFT_NAME, draft.markdown.encode("utf-8"), now=now
-    )
+def _attaches_the_draft(event: Event) -> bool:
+    return event.type == "artifact" and event.meta.get("name") == DRAFT_NAME
+
+
+def save_draft(
+    service: IncidentService, draft: PostmortemDraft, *, now: datetime
+) -> tuple[Artifact, bool]:
+    """Attach the draft as ``postmortem_draft.md`` (an agent that may write incidents).
+
+    Returns the artifact and whether it was written: a draft identical to the one
+    already attached (same bytes) is not written again, so saving twice adds no
+    second ``artifact`` event. A different draft replaces it, with its own event.
+    """
+    incident_id = str(draft.data["incident_id"])
+    content = draft.markdown.encode("utf-8")
+    digest = hashlib.sha256(content).hexdigest()
+    for artifact in reversed(service.store.artifacts(incident_id)):
+        if artifact.name == DRAFT_NAME:
+            if artifact.sha256 == digest and _holds(
+                artifact_path(service.artifacts_dir, incident_id, DRAFT_NAME), content
+            ):
+                return artifact, False
+            break
+    return service.attach_artifact(incident_id, DRAFT_NAME, content, now=now), True
+
+
+def _holds(path: Path, content: bytes) -> bool:
+    """Whether the published file still holds ``content`` (not removed or edited by hand)."""
+    try:
+        return path.read_bytes() == content
+    except OSError:
+        return False
 
 
 def run(
@@ -218,5 +253,6 @@ def run(
     draft = draft_postmortem(service.store, incident_id, correlation, now=now)
     data = dict(draft.to_json())
     if save:
-        data["saved"] = save_draft(service, draft, now=now).to_json_dict()
+        artifact, written = save_draft(service, draft, now=now)
+        data["saved"] = {**artifact.to_json_dict(), "unchanged": not written}
     return data

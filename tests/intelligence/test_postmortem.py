@@ -323,3 +323,32 @@ def test_deterministic_for_a_store_and_now(tmp_path: Path) -> None:
     assert draft_postmortem(store, T, DEFAULT_CORRELATION, now=NOW).to_json() == first
     assert first["generated_at"] == "2026-03-02T12:00:00Z"
     assert "at 2026-03-02T12:00:00Z" in first["markdown"]
+
+
+def test_saving_the_same_draft_again_adds_nothing_and_a_new_one_replaces_it(
+    tmp_path: Path,
+) -> None:
+    store = pm_store().build(tmp_path / "store")
+    service = IncidentService(store, DEFAULT_RBAC, tmp_path / "artifacts", agent="helion")
+    path = tmp_path / "artifacts" / T / "postmortem_draft.md"
+
+    def artifact_events() -> int:
+        return sum(1 for e in store.events(T) if e.type == "artifact")
+
+    first = run(service, T, DEFAULT_CORRELATION, now=NOW, save=True)
+    assert first["saved"]["unchanged"] is False and artifact_events() == 1
+    again = run(service, T, DEFAULT_CORRELATION, now=NOW, save=True)
+    assert again["saved"]["unchanged"] is True and artifact_events() == 1
+    assert again["saved"]["sha256"] == first["saved"]["sha256"]
+
+    # A file edited (or removed) by hand is not "the same draft": it is written again.
+    path.write_text("edited\n", encoding="utf-8")
+    edited = run(service, T, DEFAULT_CORRELATION, now=NOW, save=True)
+    assert edited["saved"]["unchanged"] is False and artifact_events() == 2
+    assert path.read_text(encoding="utf-8") == edited["markdown"]
+
+    # Later, the draft differs (its generation time does): it replaces the old one.
+    later = run(service, T, DEFAULT_CORRELATION, now=at("2026-03-03T12:00:00Z"), save=True)
+    assert later["saved"]["unchanged"] is False and artifact_events() == 3
+    assert path.read_text(encoding="utf-8") == later["markdown"]
+    assert [a.name for a in store.artifacts(T)].count("postmortem_draft.md") >= 1
