@@ -406,7 +406,7 @@ def test_shared_definitions_are_the_same_everywhere(definition: str) -> None:
     assert all(value == copies[0][1] for _name, value in copies), [n for n, _ in copies]
 
 
-def _closed_objects(node: Any, path: str = "") -> list[str]:
+def _open_objects(node: Any, path: str = "") -> list[str]:
     """Paths of object schemas with properties that neither close nor constrain extras."""
     found = []
     if isinstance(node, dict):
@@ -416,10 +416,10 @@ def _closed_objects(node: Any, path: str = "") -> list[str]:
         if open_ and "$ref" not in node:
             found.append(path or "/")
         for key, value in node.items():
-            found += _closed_objects(value, f"{path}/{key}")
+            found += _open_objects(value, f"{path}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _closed_objects(value, f"{path}/{index}")
+            found += _open_objects(value, f"{path}/{index}")
     return found
 
 
@@ -427,7 +427,7 @@ def _closed_objects(node: Any, path: str = "") -> list[str]:
 def test_every_object_is_closed(name: str) -> None:
     """A renamed or stray key anywhere is an error (only conditional sub-schemas stay open)."""
     conditional = ("/if", "/then", "/else", "/allOf/")
-    open_ = [p for p in _closed_objects(schema(name)) if not any(c in p for c in conditional)]
+    open_ = [p for p in _open_objects(schema(name)) if not any(c in p for c in conditional)]
     # The statistics are closed where they are used (with their unacked/... key).
     assert [p for p in open_ if p != "/$defs/stats"] == []
 
