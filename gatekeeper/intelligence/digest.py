@@ -140,6 +140,8 @@ def weekly_digest(store: IncidentStore, week: IsoWeek, *, now: datetime) -> Dige
     followups = window.followups()
     opened_per_week = [sum(1 for i in recent if w.start <= i.started_at < w.end) for w in weeks]
     groups = group_incidents([i for i in recent], followups)
+    with window.noticing(store):  # the week's timelines
+        durations = _durations(store, opened)
     data: dict[str, Any] = {
         "week": week.label,
         "start": format_timestamp(week.start),
@@ -147,7 +149,7 @@ def weekly_digest(store: IncidentStore, week: IsoWeek, *, now: datetime) -> Dige
         "generated_at": format_timestamp(now),
         "opened": _counts(opened),
         "resolved": _counts(resolved),
-        **_durations(store, opened),
+        **durations,
         "active": [
             _active(i, now) for i in sorted(active, key=lambda i: (i.severity, i.started_at))
         ],

@@ -34,7 +34,7 @@ from gatekeeper.intelligence.settings import CorrelationSettings
 from gatekeeper.intelligence.signature import signature
 from gatekeeper.intelligence.timeline import response_times
 from gatekeeper.models import Artifact, Event, Incident
-from gatekeeper.store.base import IncidentStore
+from gatekeeper.store.base import IncidentStore, Problem, collecting
 from gatekeeper.timeutil import format_timestamp
 
 DRAFT_NAME = "postmortem_draft.md"
@@ -146,14 +146,16 @@ def draft_postmortem(
     """The draft of ``incident_id`` as known at ``now``; :class:`NotFound` if no such one."""
     from gatekeeper.intelligence.render_postmortem import render
 
-    incident = store.get_incident(check_incident_id(incident_id))
-    # The draft leaves itself out (its artifact and the events that attached it), so
-    # saving it does not change the next draft.
-    events = sorted(
-        (e for e in store.events(incident.id) if not _attaches_the_draft(e)),
-        key=lambda e: (e.ts, e.recorded_at, e.id),
-    )
-    artifacts = [a for a in store.artifacts(incident.id) if a.name != DRAFT_NAME]
+    noticed: list[Problem] = []  # what the draft's own reads skip travels with it
+    with collecting(store, noticed):
+        incident = store.get_incident(check_incident_id(incident_id))
+        # The draft leaves itself out (its artifact and the events that attached
+        # it), so saving it does not change the next draft.
+        events = sorted(
+            (e for e in store.events(incident.id) if not _attaches_the_draft(e)),
+            key=lambda e: (e.ts, e.recorded_at, e.id),
+        )
+        artifacts = [a for a in store.artifacts(incident.id) if a.name != DRAFT_NAME]
     times = response_times(incident, events)
     ack = next((e for e in events if e.type == "ack"), None)
     ended = times.resolved_at or resolution_time(incident)
@@ -193,7 +195,7 @@ def draft_postmortem(
         "recurrence": {k: v for k, v in recurrence.items() if k not in _PROVENANCE},
         "action_items": _action_items(events),
         "artifacts": sorted(a.name for a in artifacts),
-        **_provenance(related, recurrence),
+        **_provenance(related, recurrence, {"skipped_records": [str(p) for p in noticed]}),
     }
     data["markdown"] = render(data)
     return PostmortemDraft(data)

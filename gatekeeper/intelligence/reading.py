@@ -9,7 +9,8 @@ answer, so a report never passes off a partial read as a whole one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from gatekeeper.store.base import (
     IncidentStore,
     Problem,
     ServiceRecord,
+    collecting,
     incident_scopes,
 )
 
@@ -42,7 +44,22 @@ class Window:
         return {k: v for r in self.records.values() for k, v in r.artifacts.items()}
 
     def provenance(self) -> dict[str, Any]:
-        return {"degraded": self.degraded, "skipped_records": [str(p) for p in self.skipped]}
+        unique = dict.fromkeys(str(p) for p in self.skipped)
+        return {"degraded": self.degraded, "skipped_records": list(unique)}
+
+    @contextmanager
+    def noticing(self, store: IncidentStore) -> Iterator[None]:
+        """Count what reads of ``store`` inside the block skip as skipped by this window.
+
+        For an analysis that reads more than the window (a timeline, say): what
+        those reads could not see travels with the answer too.
+        """
+        noticed: list[Problem] = []
+        try:
+            with collecting(store, noticed):
+                yield
+        finally:
+            self.skipped.extend(noticed)
 
 
 def read_window(
@@ -61,20 +78,23 @@ def read_window(
     queries = [IncidentFilter(since=since, service=service, env=env, limit=None)]
     if with_active:
         queries.append(IncidentFilter(status=ACTIVE_STATUSES, service=service, env=env, limit=None))
-    # Only where to read: the backends answer it without decoding the incidents.
-    scopes = incident_scopes(store, queries)
-    for incident in candidates:
-        scopes.setdefault(incident.env, set()).add(incident.service)
     window = Window()
-    for scope_env in sorted(scopes):
-        read = store.gate_read(scope_env, sorted(scopes[scope_env]), since)
-        window.skipped.extend(read.skipped)
-        window.degraded = window.degraded or read.degraded
-        for name, record in read.records.items():
-            if not with_active:
-                record = _started_since(record, since)
-            if record.incidents:
-                window.records[(name, scope_env)] = record
+    # Everything the reads skip is the window's, even a damaged line that only the
+    # look for scopes met (its scope may then be unknown, so no gate_read sees it).
+    with window.noticing(store):
+        # Only where to read: the backends answer it without decoding the incidents.
+        scopes = incident_scopes(store, queries)
+        for incident in candidates:
+            scopes.setdefault(incident.env, set()).add(incident.service)
+        for scope_env in sorted(scopes):
+            read = store.gate_read(scope_env, sorted(scopes[scope_env]), since)
+            window.skipped.extend(read.skipped)
+            window.degraded = window.degraded or read.degraded
+            for name, record in read.records.items():
+                if not with_active:
+                    record = _started_since(record, since)
+                if record.incidents:
+                    window.records[(name, scope_env)] = record
     return window
 
 

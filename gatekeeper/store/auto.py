@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from gatekeeper.store.base import (
     Problem,
     ServiceRecord,
     WriteBatch,
+    collecting,
     incident_scopes,
 )
 from gatekeeper.store.journal import ReplayJournal
@@ -73,6 +75,7 @@ class AutoIncidentStore:
         self.replayed = 0
         # Switching between backends is one step at a time, whatever the threads.
         self._lock = threading.RLock()
+        self._collectors: list[list[Problem]] = []  # the open ``collecting`` blocks
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AutoIncidentStore:
@@ -134,10 +137,28 @@ class AutoIncidentStore:
         primary = self._current()
         if primary is not None:
             try:
-                return operation(primary)
+                with self._collected(primary):
+                    return operation(primary)
             except PostgresUnreachable as exc:
                 self._degrade(exc)
-        return operation(self._fallback)
+        with self._collected(self._fallback):
+            return operation(self._fallback)
+
+    @contextmanager
+    def collecting(self, into: list[Problem]) -> Iterator[None]:
+        """See :func:`~gatekeeper.store.base.collecting`: whichever backend each read uses."""
+        self._collectors.append(into)
+        try:
+            yield
+        finally:
+            self._collectors = [c for c in self._collectors if c is not into]
+
+    @contextmanager
+    def _collected(self, backend: IncidentStore) -> Iterator[None]:
+        with ExitStack() as stack:
+            for into in self._collectors:
+                stack.enter_context(collecting(backend, into))
+            yield
 
     @property
     def degraded(self) -> bool:
@@ -219,13 +240,15 @@ class AutoIncidentStore:
         primary = self._current()
         if primary is not None:
             try:
-                read = primary.gate_read(env, services, since)
+                with self._collected(primary):
+                    read = primary.gate_read(env, services, since)
             except PostgresUnreachable as exc:
                 self._degrade(exc)
             else:
                 return replace(read, backend=self.backend)
         try:
-            read = self._fallback.gate_read(env, services, since)
+            with self._collected(self._fallback):
+                read = self._fallback.gate_read(env, services, since)
         except StoreUnavailable as exc:
             raise StoreUnavailable(
                 f"postgres unavailable ({self._reason}) and the fallback cannot answer: "

@@ -8,6 +8,7 @@ test suite (``tests/store/test_contract.py``) runs against each of them.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -133,6 +134,23 @@ def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> 
         found: dict[str, set[str]] = own(queries)
         return found
     return listed_scopes(store, queries)
+
+
+@contextmanager
+def collecting(store: IncidentStore, into: list[Problem]) -> Iterator[None]:
+    """Append to ``into`` every damaged record ``store``'s reads meet inside the block.
+
+    Every read reports a damaged record (to stderr, once); inside this block it is
+    also collected, even if an earlier read reported it already, so an answer
+    built from several reads can say what it could not see. A store without its
+    own ``collecting`` collects nothing.
+    """
+    own = getattr(store, "collecting", None)
+    if own is None:
+        yield
+        return
+    with own(into):
+        yield
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import heapq
 import json
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -335,6 +335,10 @@ class JsonlIncidentStore:
         relevant, events = read if read is not None else self._scanned_gate(env, wanted, since)
         artifacts = self._artifacts_of(relevant.keys()) if relevant else []
         return service_records(env, services, list(relevant.values()), events, artifacts)
+
+    def collecting(self, into: list[Problem]) -> AbstractContextManager[None]:
+        """See :func:`~gatekeeper.store.base.collecting`."""
+        return self._reader.collecting(into)
 
     def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
         """:meth:`gate_records` plus every damaged record and every file below its high-water.

@@ -60,24 +60,39 @@ class JsonlReader:
     def __init__(self, directory: Path, on_problem: ProblemSink) -> None:
         self.directory = directory
         self._on_problem = on_problem
-        self._reported: set[tuple[str, int]] = set()
+        # Every damaged line met so far, by (path, offset): told to ``on_problem`` once.
+        self._reported: dict[tuple[str, int], Problem] = {}
+        # The open ``collecting`` blocks: each gets every problem met inside it, once,
+        # even one an earlier read of this store already reported.
+        self._collectors: list[tuple[list[Problem], set[tuple[str, int]]]] = []
         # Valid last lines without a newline: served, and listed by ``store verify``.
         self.unterminated: list[Problem] = []
+        self._unterminated_at: set[tuple[str, int]] = set()
 
     @contextmanager
     def collecting(self, into: list[Problem]) -> Iterator[None]:
-        """Also append every problem reported inside the block to ``into``."""
-        previous = self._on_problem
+        """Also append every problem met inside the block to ``into``.
 
-        def both(problem: Problem) -> None:
-            into.append(problem)
-            previous(problem)
-
-        self._on_problem = both
+        A damaged line already reported by an earlier read is appended too: what a
+        query read through must travel with its answer, whatever was read first.
+        """
+        collector: tuple[list[Problem], set[tuple[str, int]]] = (into, set())
+        self._collectors.append(collector)
         try:
             yield
         finally:
-            self._on_problem = previous
+            self._collectors = [c for c in self._collectors if c is not collector]
+
+    def _met(self, key: tuple[str, int], problem: Callable[[], Problem]) -> None:
+        """Report the problem at ``key`` once, and to every open collector once."""
+        known = self._reported.get(key)
+        if known is None:
+            known = self._reported[key] = problem()
+            self._on_problem(known)
+        for into, seen in self._collectors:
+            if key not in seen:
+                seen.add(key)
+                into.append(known)
 
     @contextmanager
     def scan(self, name: str) -> Iterator[LineFile | None]:
@@ -113,8 +128,8 @@ class JsonlReader:
         record, _reason = parse_line(tail, model) if model is not None else (None, None)
         if record is None:
             self.report(lines.path, offset, TORN, lines.line_number)
-        elif (str(lines.path), offset) not in self._reported:
-            self._reported.add((str(lines.path), offset))
+        elif (str(lines.path), offset) not in self._unterminated_at:
+            self._unterminated_at.add((str(lines.path), offset))
             self.unterminated.append(
                 Problem(str(lines.path), lines.line_number(offset), UNTERMINATED)
             )
@@ -130,10 +145,7 @@ class JsonlReader:
         self, path: Path, offset: int, reason: str, line_number: Callable[[int], int]
     ) -> None:
         """Report the damaged line at ``offset`` once (its number is counted only then)."""
-        key = (str(path), offset)
-        if key not in self._reported:
-            self._reported.add(key)
-            self._on_problem(Problem(str(path), line_number(offset), reason))
+        self._met((str(path), offset), lambda: Problem(str(path), line_number(offset), reason))
 
     def parsed_lines(self, name: str, model: type[R]) -> Iterator[tuple[bytes, R | None]]:
         """Every complete line with its record (``None``: blank or damaged), in file order."""

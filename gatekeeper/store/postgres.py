@@ -81,6 +81,7 @@ class PostgresIncidentStore:
         self.timeouts = Timeouts.from_environment()
         self._conn = conn
         self._on_problem = on_problem or report_to_stderr
+        self._collectors: list[list[Problem]] = []  # the open ``collecting`` blocks
         # One connection, one transaction at a time: threads (``serve``) take turns.
         self._lock = threading.RLock()
         self._closed = False  # by close(); a connection that broke is replaced instead
@@ -244,8 +245,22 @@ class PostgresIncidentStore:
 
     def _decode(self, model: type[R], row: Any, problems: list[Problem] | None) -> R | None:
         """The row as a record; a row the model refuses is corrupt: reported, skipped."""
-        sink = problems.append if problems is not None else self._on_problem
+        sink = problems.append if problems is not None else self._report
         return decode_row(model, row, f"{TABLES[model]}[{_row_key(row)}]", sink)
+
+    def _report(self, problem: Problem) -> None:
+        self._on_problem(problem)
+        for into in self._collectors:
+            into.append(problem)
+
+    @contextmanager
+    def collecting(self, into: list[Problem]) -> Iterator[None]:
+        """See :func:`~gatekeeper.store.base.collecting`."""
+        self._collectors.append(into)
+        try:
+            yield
+        finally:
+            self._collectors = [c for c in self._collectors if c is not into]
 
     def _fetch(self, model: type[R], statement: LiteralString, params: Any = None) -> list[R]:
         with self._translate("read"):
@@ -298,7 +313,7 @@ class PostgresIncidentStore:
     ) -> dict[str, ServiceRecord]:
         read = self.gate_read(env, services, since)
         for problem in read.skipped:
-            self._on_problem(problem)
+            self._report(problem)
         return read.records
 
     def gate_read(self, env: str, services: Sequence[str], since: datetime) -> GateRead:
@@ -317,6 +332,8 @@ class PostgresIncidentStore:
             events = self._rows(Event, q.SELECT_FOLLOWUPS, (ids,), skipped)
             artifacts = self._rows(Artifact, q.SELECT_ARTIFACTS_OF, (ids,), skipped)
         records = service_records(env, services, incidents, events, artifacts)
+        for into in self._collectors:
+            into.extend(skipped)
         return GateRead(
             records, backend=self.backend, location=self.target.label, skipped=tuple(skipped)
         )

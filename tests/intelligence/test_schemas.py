@@ -554,11 +554,6 @@ def test_a_mutated_output_fails(
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.events() reports the damaged line first, outside any collecting read; "
-    "the reader reports a line once, so the draft's own reads never list it",
-)
 def test_a_draft_lists_its_damaged_followup(tmp_path: Path) -> None:
     case = next(c for c in CASES if c.id == "postmortem-skipped-record")
     data = _tool(case, _built(case, tmp_path), tmp_path)
@@ -572,11 +567,6 @@ def _damage_an_incident(store_dir: Path) -> None:
     path.write_text(text.replace('"severity":"P2"', '"severity":"P9"', 1), encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incident_scopes() parses the damaged line before gate_read collects; "
-    "the reader reports a line once, so only stderr hears of it",
-)
 def test_a_digest_lists_a_damaged_incident(tmp_path: Path) -> None:
     case = next(c for c in CASES if c.id == "digest-week9-reopened")
     store_dir = tmp_path / "store"
