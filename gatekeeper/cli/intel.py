@@ -53,11 +53,14 @@ def weekly(app: App, week: str | None, save: bool, out: Path, output_format: str
         load_rbac(app.settings.policy).require(app.settings.agent, "digest_write")
     chosen = _week(week) if week else last_complete_week(app.now)
     result = digest_module.weekly_digest(app.store(), chosen, now=app.now)
+    data = result.to_json()
     if save:
-        for path in digest_module.save_digest(result, out):
+        paths = digest_module.save_digest(result, out)
+        for path in paths:
             click.echo(f"wrote {path}", err=True)
+        data = {**data, "saved": [str(p) for p in paths]}  # as the tool answers
     if output_format == "json":
-        echo_json(result.to_json())
+        echo_json(data)
     else:
         click.echo(digest_module.render_markdown(result), nl=False)
 

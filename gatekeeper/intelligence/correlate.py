@@ -114,10 +114,20 @@ class CorrelationReport:
 
 
 def normalised_weights(settings: CorrelationSettings) -> dict[str, float]:
-    """The policy's weights scaled to sum to 1 (4 decimals), in :data:`PARTS` order."""
+    """The policy's weights scaled to sum to exactly 1 (4 decimals), in :data:`PARTS` order.
+
+    Each weight is cut to 4 decimals and the units lost go to the parts that
+    lost the most (ties: the earlier part), so a candidate matching on every
+    part scores 1, never 1.0002.
+    """
     raw = settings.weights.model_dump()
     total = sum(raw.values())
-    return {part: round(raw[part] / total, 4) for part in PARTS}
+    exact = {part: raw[part] / total * 10_000 for part in PARTS}
+    units = {part: int(exact[part]) for part in PARTS}
+    order = sorted(PARTS, key=lambda part: (-(exact[part] - units[part]), PARTS.index(part)))
+    for part in order[: 10_000 - sum(units.values())]:
+        units[part] += 1
+    return {part: units[part] / 10_000 for part in PARTS}
 
 
 def _end(incident: Incident, now: datetime) -> datetime:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gatekeeper.models import ACTIVE_STATUSES, Artifact, FollowUp, Incident
+from gatekeeper.errors import ConfigError
+from gatekeeper.models import ACTIVE_STATUSES, NAME_RE, Artifact, FollowUp, Incident
 from gatekeeper.store.base import (
     IncidentFilter,
     IncidentStore,
@@ -75,6 +76,8 @@ def read_window(
 
     ``candidates`` adds scopes (service, env) to read beyond those found in the window.
     """
+    _check_filter("service", service)
+    _check_filter("env", env)
     queries = [IncidentFilter(since=since, service=service, env=env, limit=None)]
     if with_active:
         queries.append(IncidentFilter(status=ACTIVE_STATUSES, service=service, env=env, limit=None))
@@ -96,6 +99,12 @@ def read_window(
                 if record.incidents:
                     window.records[(name, scope_env)] = record
     return window
+
+
+def _check_filter(where: str, value: str | None) -> None:
+    """A name no record can hold is a mistake to say, not an empty answer to give."""
+    if value is not None and not NAME_RE.fullmatch(value):
+        raise ConfigError(f"{value!r} is not a name (must match {NAME_RE.pattern})", where=where)
 
 
 def _started_since(record: ServiceRecord, since: datetime) -> ServiceRecord:

@@ -145,16 +145,16 @@ def score_record(record: ServiceRecord, settings: RiskSettings, *, now: datetime
         _missing_postmortems(recent, record, settings, now),
         _recurrence(recent, record, settings),
     )
-    score = round(min(100.0, sum(p.points for p in parts)), 1)
+    score = round(min(100.0, sum((p.points for p in parts), 0.0)), 1)
     return ServiceRisk(record.service, record.env, score, settings.bands.band(score), parts)
 
 
 def _part(name: str, spec: RiskPart, items: Iterable[tuple[str, float]]) -> Part:
     counted = [(ident, points) for ident, points in items if points > 0]
-    total = sum(points for _ident, points in counted)
+    total = sum((points for _ident, points in counted), 0.0)
     return Part(
         name=name,
-        points=round(min(spec.cap, total), 1),
+        points=round(float(min(spec.cap, total)), 1),
         cap=spec.cap,
         evidence=tuple(ident for ident, _points in counted),
     )

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.config import Settings
 from gatekeeper.errors import Forbidden, InvalidInput, NotFound
 from gatekeeper.incidents import IncidentService
 from gatekeeper.intelligence.correlate import (
+    PARTS,
     append_note,
     correlate,
     normalised_weights,
@@ -183,6 +186,28 @@ def test_policy_weights_are_scaled_and_min_score_applies(tmp_path: Path) -> None
         (D2, 1.0),
         (B, 1.0),
     ]
+
+
+def test_equal_weights_sum_to_one_so_a_full_match_is_never_above_1() -> None:
+    equal = CorrelationSettings(weights=CorrelationWeights(**dict.fromkeys(PARTS, 1.0)))
+    weights = normalised_weights(equal)
+    assert list(weights.values()) == [0.1667, 0.1667, 0.1667, 0.1667, 0.1666, 0.1666]
+    assert round(sum(weights.values()), 10) == 1.0  # each part at its full weight: 1, not 1.0002
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=len(PARTS), max_size=len(PARTS)))
+def test_scaled_weights_always_sum_to_exactly_one(raw: list[float]) -> None:
+    if sum(raw) <= 0:
+        return
+    weights = normalised_weights(
+        CorrelationSettings(weights=CorrelationWeights(**dict(zip(PARTS, raw, strict=True))))
+    )
+    assert sum(round(w * 10_000) for w in weights.values()) == 10_000
+    total = sum(raw)
+    for part, value in zip(PARTS, raw, strict=True):
+        assert abs(weights[part] - value / total) <= 1e-4 + 1e-12
+        if value == 0:
+            assert weights[part] == 0
 
 
 def test_deterministic_for_a_store_and_now(tmp_path: Path) -> None:

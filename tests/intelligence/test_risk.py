@@ -114,6 +114,8 @@ def test_parts_sum_to_score_and_score_is_capped(backend_store: IncidentStore) ->
     assert db["score"] == 100
     assert db["band"] == "critical"
     assert all(p["points"] <= p["cap"] for p in db["parts"])
+    # one JSON type for every score and part, capped or not (100.0, never 100)
+    assert all(type(v) is float for v in [db["score"], *(p["points"] for p in db["parts"])])
 
 
 def test_sum_equals_score_below_the_cap(backend_store: IncidentStore) -> None:
@@ -139,6 +141,7 @@ def test_one_service_with_nothing_in_scope_scores_zero(backend_store: IncidentSt
     [search] = report.to_json()["scores"]
     assert (search["score"], search["band"]) == (0, "low")
     assert [p["points"] for p in search["parts"]] == [0, 0, 0, 0, 0]
+    assert all(type(v) is float for v in [search["score"], *(p["points"] for p in search["parts"])])
 
 
 @pytest.mark.parametrize("render", [render_text, render_markdown])

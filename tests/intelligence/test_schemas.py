@@ -181,6 +181,7 @@ CASES = [
         {"week": "2026-W09", "save_artifacts": True},
         (*WEEK9, "--save"),
         agent="helion",
+        check=lambda d: [Path(p).name for p in d["saved"]] == ["2026-W09.json", "2026-W09.md"],
     ),
     Case(
         "digest-skipped-record",
@@ -765,3 +766,20 @@ def test_the_key_table_agrees_with_the_schema(title: str) -> None:
             compared += 1
     assert documented == set(root["properties"]), title
     assert compared, f"{title}: no row lists nested keys to compare"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("risk", "--service", "Foo Bar"),
+        ("risk", "--env", "Prod"),
+        ("recurrence", "--service", "checkout/../x"),
+    ],
+)
+def test_a_filter_no_record_can_match_is_a_usage_error(
+    run_cli: CliRun, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    week9().build(tmp_path / "store")
+    result = run_cli("--store-dir", str(tmp_path / "store"), "--now", "2026-03-02T12:00:00Z", *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{args[2]!r} is not a name" in result.stderr
