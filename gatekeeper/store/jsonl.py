@@ -212,6 +212,7 @@ class JsonlIncidentStore:
     def _versions(self, ids: Collection[str]) -> dict[str, Incident]:
         """The latest version of each of ``ids``: one slice per line, however many ids."""
         latest: dict[str, Incident] = {}
+        ids = set(ids)
         wanted = {i.encode() for i in ids}
         for incident in self._reader.records_keyed(INCIDENTS, Incident, b'"id"', wanted):
             if incident.id in ids:
@@ -281,6 +282,7 @@ class JsonlIncidentStore:
 
     def last_event_times(self, incident_ids: Collection[str]) -> dict[str, datetime]:
         """One pass over ``events.jsonl``: a slice and a set lookup per line, then parse."""
+        incident_ids = set(incident_ids)
         wanted = {incident_id.encode() for incident_id in incident_ids}
         latest: dict[str, datetime] = {}
         with self._reader.scan(EVENTS) as lines:
@@ -303,7 +305,8 @@ class JsonlIncidentStore:
         a time, only lines whose ``incident_id`` is plainly another one: the
         same lines the check below would skip one by one.
         """
-        wanted = {incident_id.encode() for incident_id in incident_ids}
+        ids = set(incident_ids)  # a list's ``in`` made this pass quadratic
+        wanted = {incident_id.encode() for incident_id in ids}
         found: dict[str, list[Event]] = {}
         with self._reader.scan(EVENTS) as lines:
             if lines is None:
@@ -313,7 +316,7 @@ class JsonlIncidentStore:
                 if incident_id is not None and incident_id not in wanted:
                     continue
                 event = self._reader.parse(lines, offset, line, Event)
-                if event is not None and event.incident_id in incident_ids:
+                if event is not None and event.incident_id in ids:
                     found.setdefault(event.incident_id, []).append(event)
         for events in found.values():
             events.sort(key=lambda e: (e.ts, e.recorded_at, e.id))
@@ -372,6 +375,7 @@ class JsonlIncidentStore:
 
     def _artifacts_of(self, ids: Collection[str]) -> list[Artifact]:
         """Every artifact record of ``ids`` (old versions too): one slice per line."""
+        ids = set(ids)
         wanted = {incident_id.encode() for incident_id in ids}
         found = self._reader.records_keyed(ARTIFACTS, Artifact, b'"incident_id"', wanted)
         return [a for a in found if a.incident_id in ids]

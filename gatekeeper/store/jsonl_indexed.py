@@ -102,6 +102,7 @@ def incident(snap: Snapshot, reader: JsonlReader, incident_id: str) -> Incident 
 
 def followups(snap: Snapshot, reader: JsonlReader, ids: Collection[str]) -> list[Event]:
     """The ``followup`` events of the incidents ``ids``."""
+    ids = set(ids)
     wanted = sorted(ids)
     events: list[Event] = []
     for start in range(0, len(wanted), _CHUNK):

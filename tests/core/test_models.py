@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from gatekeeper.config import load_settings
 from gatekeeper.errors import ConfigError, InvalidInput
-from gatekeeper.models import Incident, describe_validation_error, new_incident_id
+from gatekeeper.models import Incident, _utc, describe_validation_error, new_incident_id
 from gatekeeper.timeutil import format_timestamp, parse_due, parse_timestamp
 
 VALID: dict[str, Any] = {
@@ -98,3 +100,39 @@ def test_settings_option_beats_environment_beats_default() -> None:
 def test_bad_settings_are_configuration_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env)
+
+
+_STAMPS = st.one_of(
+    st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    ).map(lambda d: d.isoformat()),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(
+        lambda d: d.isoformat() + "Z"
+    ),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(
+        lambda d: d.isoformat(timespec="milliseconds") + "Z"
+    ),
+    st.text(alphabet="0123456789-:T.Z+ z", max_size=32),
+    st.sampled_from(["1969-12-31T23:59:59Z", "0001-01-01T00:00:00Z", " 2026-02-23T10:00:00Z"]),
+)
+
+
+def _outcome(value: str) -> tuple[str, Any]:
+    try:
+        stamp = _utc(value)
+    except ValueError as exc:
+        return "refused", str(exc)
+    return "ok", (stamp, stamp.tzinfo)
+
+
+def _reference(value: str) -> tuple[str, Any]:
+    try:
+        stamp = parse_timestamp(value, field="value")
+    except InvalidInput as exc:
+        return "refused", exc.message.removeprefix("value: ")
+    return "ok", (stamp, stamp.tzinfo)
+
+
+@given(_STAMPS)
+def test_the_fast_timestamp_path_answers_as_parse_timestamp(value: str) -> None:
+    assert _outcome(value) == _reference(value)
