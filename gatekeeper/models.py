@@ -60,6 +60,8 @@ def _utc(value: Any) -> datetime:
         else:
             if parsed.tzinfo is UTC and MIN_YEAR <= parsed.year <= MAX_YEAR:
                 return parsed
+    elif type(value) is datetime and value.tzinfo is UTC and MIN_YEAR <= value.year <= MAX_YEAR:
+        return value  # a record built from another's fields: already checked
     if not isinstance(value, str | datetime):
         raise ValueError("expected an ISO-8601 timestamp string")
     try:

@@ -117,7 +117,7 @@ _STAMPS = st.one_of(
 )
 
 
-def _outcome(value: str) -> tuple[str, Any]:
+def _outcome(value: str | datetime) -> tuple[str, Any]:
     try:
         stamp = _utc(value)
     except ValueError as exc:
@@ -125,7 +125,7 @@ def _outcome(value: str) -> tuple[str, Any]:
     return "ok", (stamp, stamp.tzinfo)
 
 
-def _reference(value: str) -> tuple[str, Any]:
+def _reference(value: str | datetime) -> tuple[str, Any]:
     try:
         stamp = parse_timestamp(value, field="value")
     except InvalidInput as exc:
@@ -133,6 +133,19 @@ def _reference(value: str) -> tuple[str, Any]:
     return "ok", (stamp, stamp.tzinfo)
 
 
-@given(_STAMPS)
-def test_the_fast_timestamp_path_answers_as_parse_timestamp(value: str) -> None:
+@given(
+    st.one_of(
+        _STAMPS,
+        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+        st.datetimes(
+            min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+        ),
+        st.datetimes(
+            min_value=datetime(1, 1, 2),
+            max_value=datetime(9999, 12, 30),
+            timezones=st.timezones(),
+        ),
+    )
+)
+def test_the_fast_timestamp_path_answers_as_parse_timestamp(value: str | datetime) -> None:
     assert _outcome(value) == _reference(value)
