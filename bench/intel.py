@@ -4,6 +4,7 @@
     python -m bench.intel --sizes 10k,100k       # 100k is generated once under bench/data
     python -m bench.intel --store DIR --rounds 1 # any JSONL store (the smoke test does this)
     python -m bench.intel --sizes 10k,100k --backends jsonl,postgres
+    python -m bench.intel --sizes 10k,100k --same-rate --backends postgres  # flat?
 
 Every command is a cold process (``python -m gatekeeper --now … --store-dir …``,
 or ``--backend postgres --database-url …`` on the same store loaded once into
@@ -27,7 +28,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import DEFAULT_URL, GATEKEEPER, NOW, PY, REPO, SIZES, postgres_ready, prepare
+from bench.run import (
+    DEFAULT_URL,
+    GATEKEEPER,
+    NOW,
+    PY,
+    REPO,
+    SIZES,
+    postgres_ready,
+    prepare,
+    store_label,
+)
 from bench.run import run_process as run_bench_process
 
 WEEK = "2026-W22"  # the last complete ISO week before bench.run.NOW (Monday 2026-06-01)
@@ -138,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", default="10k", help="comma list of 1k,10k,100k")
     parser.add_argument("--store", type=Path, help="measure this JSONL store instead")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--same-rate",
+        action="store_true",
+        help="one year of history per 10k incidents (flatness: same rate, longer history)",
+    )
     parser.add_argument("--backends", default="jsonl", help="comma list of jsonl,postgres")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument(
@@ -165,7 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [s for s in sizes if s not in SIZES]
         if unknown:
             raise SystemExit(f"unknown size {unknown[0]!r}; expected one of {', '.join(SIZES)}")
-        targets = [(size, prepare(size, url, schema_prefix=args.schema_prefix)) for size in sizes]
+        targets = []
+        for size in sizes:
+            # --same-rate: the history grows with the store (10k a year, 100k ten years),
+            # so every store has the same incidents per week and a window read is flat.
+            span = round(365 * SIZES[size] / 10_000) if args.same_rate else 365
+            directory = prepare(size, url, schema_prefix=args.schema_prefix, span_days=span)
+            targets.append((store_label(size, span), directory))
     for label, store in targets:
         schema = f"{args.schema_prefix}_{label}"
         options = {b: store_options(b, store, args.database_url, schema) for b in backends}

@@ -94,18 +94,27 @@ def measure(name: str, argv: list[str], repeat: int) -> Timing:
     return Timing(name, samples, rss)
 
 
-def prepare(size: str, database_url: str | None, *, schema_prefix: str = "bench") -> Path:
+def store_label(size: str, span_days: int = 365) -> str:
+    """``size``, or ``<size>-<span>d`` for a history other than the default year."""
+    return size if span_days == 365 else f"{size}-{span_days}d"
+
+
+def prepare(
+    size: str, database_url: str | None, *, schema_prefix: str = "bench", span_days: int = 365
+) -> Path:
     """Generate the store once, index it, load it into Postgres: in a child process.
 
-    The Postgres schema is ``<schema_prefix>_<size>``. This process imports
+    The store is ``bench/data/<label>`` and its Postgres schema
+    ``<schema_prefix>_<label>`` (:func:`store_label`). This process imports
     neither gatekeeper nor psycopg, so the peak RSS of the processes it
     measures is theirs, not inherited from it.
     """
-    directory = DATA / size
+    label = store_label(size, span_days)
+    directory = DATA / label
     argv = [PY, "-m", "bench.generate", "--incidents", str(SIZES[size])]
-    argv += ["--out", str(directory), "--reuse"]
+    argv += ["--out", str(directory), "--reuse", "--span-days", str(span_days)]
     if database_url:
-        argv += ["--database-url", database_url, "--schema", f"{schema_prefix}_{size}"]
+        argv += ["--database-url", database_url, "--schema", f"{schema_prefix}_{label}"]
     subprocess.run(argv, check=True, cwd=REPO)
     return directory
 
