@@ -35,7 +35,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_postgres_check_keeps_importlib_metadata_off_its_path(
+def test_the_postgres_check_keeps_metadata_and_the_override_log_off_its_path(
     pg_store: PostgresIncidentStore, migrated_pg_url: str
 ) -> None:
     pg_store.write(WriteBatch(new_incidents=(incident(),)))
@@ -57,6 +57,7 @@ def test_the_postgres_check_keeps_importlib_metadata_off_its_path(
     assert {"psycopg", "psycopg_binary", "gatekeeper.store.postgres"} <= modules
     assert not {m for m in modules if m.split(".")[0] in METADATA_MODULES}
     assert "importlib.metadata" not in modules
+    assert "gatekeeper.store.overrides" not in modules  # the break-glass log's model: verify only
 
 
 def test_the_version_stand_ins_answer_what_importlib_metadata_does() -> None:
