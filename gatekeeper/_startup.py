@@ -55,7 +55,11 @@ def _exit_now(code: int) -> None:
     import atexit
     import threading
 
-    if threading.active_count() > 1:  # live non-main threads: let Python join them
+    # Live non-daemon threads: let Python join them, as its own exit does. Daemon
+    # threads it never joins (a Postgres deadline's cancelled timer may still be
+    # winding down here); they only end sooner.
+    main = threading.main_thread()
+    if any(t is not main and not t.daemon for t in threading.enumerate()):
         sys.exit(code)
     atexit._run_exitfuncs()
     if not _flush():  # CPython's Py_Exit: a failed final flush makes any status 120

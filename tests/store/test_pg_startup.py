@@ -160,3 +160,32 @@ def test_the_gate_snapshot_is_repeatable_read_and_read_only_then_gone(
         assert row == {"iso": "read committed", "ro": "off"}
     pg_store.write(WriteBatch(new_incidents=(incident(),)))  # a write after a gate read
     assert schema_version(conn) == LATEST_VERSION
+
+
+@pytest.mark.parametrize(("daemon", "fast"), [(True, True), (False, False)])
+def test_only_a_live_non_daemon_thread_keeps_the_entry_point_off_its_fast_exit(
+    daemon: bool, fast: bool
+) -> None:
+    """A Postgres deadline's timer is a daemon thread, which Python's own exit never joins.
+
+    One cancelled a moment before the end may still be alive when the entry point
+    exits; it must not send the process through the full interpreter teardown.
+    """
+    code = (
+        "import atexit, os, sys, threading, time\n"
+        "sys.argv = ['gatekeeper', '--version']\n"
+        f"threading.Thread(target=time.sleep, args=(0.5,), daemon={daemon}).start()\n"
+        "real_exit = os._exit\n"
+        "def spy(code):\n"
+        "    print('FAST', file=sys.stderr, flush=True)\n"
+        "    real_exit(code)\n"
+        "os._exit = spy\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from gatekeeper._startup import run\n"
+        "run()\n"
+    )
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("version 0.1.0\n")
+    assert "atexit ran" in result.stderr
+    assert ("FAST" in result.stderr) is fast
