@@ -16,6 +16,15 @@ both sides of every ratio together. Baselines: ``python -c pass``, the import
 floor (``import pydantic, yaml, click``), the floor plus one pydantic model,
 and a peer: the same demo data judged by an equivalent Rego policy through
 regopy (``bench/peers/``; the bench-only extra ``bench``).
+
+Postgres, when the server at ``--database-url`` answers: the same ``check``
+with ``--backend postgres`` on the demo store, loaded once into a schema of its
+own (``bench_startup_demo``, through ``bench.pg``), and on every generated
+store given with ``--pg-store`` (e.g. ``bench/data/10k``, ``bench/data/100k``:
+100k and 1M events); and, in the same rounds, ``bench/pg_phases.py``: one
+process timing the floor's imports, psycopg's, the connection, the schema
+check, the one gate read and the close, reported in ms and × that process's
+own floor import.
 """
 
 from __future__ import annotations
@@ -58,7 +67,7 @@ def install(venv: Path = VENV, fresh: bool = True) -> Path:
                 check=True,
                 env=_env(),
             )
-            (wheel,) = Path(wheels).glob("gatekeeper-*.whl")
+            (wheel,) = Path(wheels).glob("*gatekeeper-*.whl")
             pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
             subprocess.run([*pip, f"{wheel}[bench]"], check=True, env=_env())
         # compile everything once (pip does too); later runs may write bytecode
@@ -94,6 +103,55 @@ def scenarios(python: Path) -> dict[str, list[str]]:
         ],  # fmt: skip
         "gatekeeper --version": [script, "--version"],
     }
+
+
+PG_URL = os.environ.get(
+    "GATEKEEPER_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+PG_SCHEMA = "bench_startup"
+GENERATED = ("2026-06-01T00:00:00Z", "svc-042")  # bench.generate's now, and one of its services
+PHASES = "postgres phases in one process (bench/pg_phases.py)"
+
+
+def postgres_scenarios(
+    python: Path, database_url: str, stores: list[Path], phases_out: Path
+) -> dict[str, list[str]]:
+    """``check --backend postgres`` per store (each loaded once into its own schema); the phases."""
+    from bench.pg import schema_url
+
+    script = str(python.parent / "gatekeeper")
+    stores_now = [("demo", DEMO, NOW, "checkout")]
+    stores_now += [(d.name, d, *GENERATED) for d in stores]
+    cases = {}
+    for name, directory, now, service in stores_now:
+        schema = f"{PG_SCHEMA}_{''.join(c if c.isalnum() else '_' for c in name)}"
+        load = [sys.executable, "-m", "bench.pg", database_url, str(directory), schema]
+        subprocess.run(load, check=True, cwd=REPO)
+        url = schema_url(database_url, schema)
+        cases[f"gatekeeper check --backend postgres ({name})"] = [
+            script, "--backend", "postgres", "--database-url", url,
+            "--policy", str(REPO / "policies"), "--now", now,
+            "check", "--env", "prod", "--service", service,
+        ]  # fmt: skip
+        if name == "demo":
+            phases = [str(python), "-P", str(REPO / "bench" / "pg_phases.py"), url]
+            cases[PHASES] = [*phases, "prod", service, now, str(phases_out)]
+    return cases
+
+
+def phases_table(phases_out: Path) -> str:
+    """Median ms of each phase, and the median of its per-run ratio to the run's floor import."""
+    import json
+
+    runs = [json.loads(line) for line in phases_out.read_text().splitlines()][1:]  # not the warm-up
+    lines = ["| phase (one process) | median ms | × its floor import |", "|---|---|---|"]
+    for phase in runs[0]:
+        ms = statistics.median(r[phase] for r in runs)
+        ratio = statistics.median(r[phase] / r["floor_import"] for r in runs)
+        lines.append(
+            f"| {phase} | {ms:.1f} | {'' if phase == 'floor_import' else f'{ratio:.3f}'} |"
+        )
+    return "\n".join(lines)
 
 
 BASELINES = ("python -c pass", "import floor (pydantic, yaml, click)", "floor + one pydantic model")
@@ -148,13 +206,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench venv")
+    parser.add_argument("--database-url", default=PG_URL, help="Postgres for the postgres rows")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the postgres rows")
+    parser.add_argument("--pg-store", type=Path, action="append", default=[], metavar="DIR")
     args = parser.parse_args(argv)
     python = install(fresh=not args.reuse)
     cases = scenarios(python)
+    pg = not args.no_postgres
+    if (
+        pg
+        and subprocess.run(
+            [sys.executable, "-m", "bench.pg", "--ping", args.database_url]
+        ).returncode
+    ):
+        print("postgres does not answer: no postgres rows", file=sys.stderr)
+        pg = False
+    phases_out = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+    if pg:
+        cases.update(postgres_scenarios(python, args.database_url, args.pg_store, phases_out))
     results = measure(cases, args.rounds, args.seed)
     print(f"machine: {machine()}")
-    print(f"command: python -m bench.startup --rounds {args.rounds} --seed {args.seed}\n")
-    print(table(results, list(cases)))
+    stores = "".join(f" --pg-store {d}" for d in args.pg_store)
+    print(f"command: python -m bench.startup --rounds {args.rounds} --seed {args.seed}{stores}\n")
+    print(table(results, [name for name in cases if name != PHASES]))
+    if pg:
+        print(f"\n{phases_table(phases_out)}")
+    phases_out.unlink()
     return 0
 
 

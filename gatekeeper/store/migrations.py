@@ -241,6 +241,22 @@ def applied_versions(conn: Connection) -> set[int]:
     return {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
 
 
+def schema_version(conn: Connection) -> int:
+    """The latest version applied (0 without the ledger), in one round trip.
+
+    What ``max(applied_versions(conn), default=0)`` answers, for the check
+    every store open makes: a missing ledger is the error the one query
+    raises, not a second query asked first.
+    """
+    from psycopg.errors import UndefinedTable
+
+    try:
+        row = conn.execute("SELECT max(version) AS version FROM schema_migrations").fetchone()
+    except UndefinedTable:
+        return 0
+    return int(row["version"]) if row and row["version"] is not None else 0
+
+
 def pending(applied: set[int]) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version not in applied]
 

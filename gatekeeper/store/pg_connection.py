@@ -186,6 +186,30 @@ def connect(target: PostgresTarget, timeouts: Timeouts | None = None) -> Connect
 
 
 @contextmanager
+def snapshot(conn: Connection) -> Iterator[None]:
+    """A REPEATABLE READ, READ ONLY transaction for the block, begun in one round trip.
+
+    psycopg sends its ``BEGIN`` with the connection's ``isolation_level`` and
+    ``read_only`` in it (one statement, where ``BEGIN`` and then ``SET
+    TRANSACTION`` were two); both are put back once the transaction is over,
+    so later transactions (the writes) start with the server's defaults again.
+    A connection on which they cannot be put back is closed, so the store
+    replaces it before its next use (as it does a connection that broke).
+    """
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+    try:
+        with conn.transaction():
+            yield
+    finally:
+        try:
+            conn.isolation_level = None
+            conn.read_only = None
+        except psycopg.Error:
+            conn.close()
+
+
+@contextmanager
 def deadline(target: PostgresTarget, conn: Connection, seconds: float, what: str) -> Iterator[None]:
     """Fail the block as unreachable if the server has not answered within ``seconds``.
 

@@ -36,8 +36,7 @@ from gatekeeper.store.base import (
     last_of_type,
     service_records,
 )
-from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
-from gatekeeper.store.overrides import verify_overrides
+from gatekeeper.store.migrations import LATEST_VERSION, applied_versions, schema_version
 from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 from gatekeeper.store.pg_connection import (
     Connection,
@@ -45,6 +44,7 @@ from gatekeeper.store.pg_connection import (
     Timeouts,
     connect,
     deadline,
+    snapshot,
     translate,
 )
 
@@ -106,7 +106,7 @@ class PostgresIncidentStore:
 
     def _check_schema(self) -> None:
         with self._translate("reading schema version"):
-            version = max(applied_versions(self._conn), default=0)
+            version = schema_version(self._conn)
         if version < LATEST_VERSION:
             raise StoreUnavailable(
                 f"schema is at version {version}, needs {LATEST_VERSION}; "
@@ -324,8 +324,7 @@ class PostgresIncidentStore:
         so every refused row here is one the gate cannot rule out.
         """
         skipped: list[Problem] = []
-        with self._translate("read"), self._conn.transaction():
-            self._conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with self._translate("read"), snapshot(self._conn):
             params = {"env": env, "services": list(services), "since": since}
             incidents = self._rows(Incident, q.SELECT_GATE_INCIDENTS, params, skipped)
             ids = [i.id for i in incidents] + [_skipped_id(p) for p in skipped]
@@ -379,6 +378,8 @@ class PostgresIncidentStore:
 
     def verify(self) -> list[Problem]:
         """Every row the model refuses (the same check as the JSONL store), after the schema."""
+        from gatekeeper.store.overrides import verify_overrides  # its model: not a gate's cost
+
         self._check_schema()
         found: list[Problem] = []
         for model, statement in (
