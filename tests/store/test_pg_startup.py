@@ -189,3 +189,19 @@ def test_only_a_live_non_daemon_thread_keeps_the_entry_point_off_its_fast_exit(
     assert result.stdout.endswith("version 0.1.0\n")
     assert "atexit ran" in result.stderr
     assert ("FAST" in result.stderr) is fast
+
+
+def test_the_stand_ins_define_every_name_the_real_modules_do() -> None:
+    """A psycopg release whose version module defines more than ``__version__``
+    (modules it imports aside) fails here, before a stand-in without that name
+    reaches a pipeline."""
+    names = (
+        "import types, psycopg.version, psycopg_binary.version\n"
+        "print(sorted(n for m in (psycopg.version, psycopg_binary.version)"
+        " for n, v in vars(m).items() if not isinstance(v, types.ModuleType)"
+        " and (not n.startswith('__') or n == '__version__')))\n"
+    )
+    real = _run(names)
+    stand_in = _run("from gatekeeper import _startup\n_startup._skip_version_lookups()\n" + names)
+    assert real.stdout == stand_in.stdout, real.stderr + stand_in.stderr
+    assert real.stdout.strip() == str(["__version__", "__version__"])
