@@ -7,7 +7,10 @@
 Every figure is reported next to baselines measured in the same run, because
 these machines are noisy: ``python -c "import pydantic, yaml, click"`` (the
 import floor of our stack) and a full ``orjson`` parse of the same JSONL files
-(what "read everything" costs). Peak RSS is per process (``wait4``). Stores are
+(what "read everything" costs). Every scenario and baseline runs once per round,
+in an order shuffled anew each round (``--seed``), and each ratio is the median
+of the per-round ratios, so a machine that slows down mid-run moves both sides
+of a ratio alike. Peak RSS is per process (``wait4``). Stores are
 generated once under ``bench/data`` (git-ignored) and loaded once into their own
 Postgres schema (``bench_<size>``). ``jsonl-scan`` is the same JSONL files
 without the sidecar index (hard links in ``bench/data/<size>-scan``): the cost
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -62,6 +66,13 @@ class Row:
     floor: Timing
     parse: Timing | None = None
 
+    def versus(self, baseline: Timing) -> float:
+        """The median of the per-round ratios (medians' ratio if the rounds differ)."""
+        mine, theirs = self.timing.seconds, baseline.seconds
+        if len(mine) != len(theirs):
+            return self.timing.median / baseline.median
+        return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
+
 
 def run_process(argv: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
     """Run ``argv`` to completion; return (seconds, peak RSS in KiB of the child).
@@ -85,13 +96,28 @@ def run_process(argv: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, i
 
 
 def measure(name: str, argv: list[str], repeat: int) -> Timing:
-    run_process(argv)  # warm the page cache; not counted
-    samples, rss = [], 0
-    for _ in range(repeat):
-        seconds, peak = run_process(argv)
-        samples.append(seconds)
-        rss = max(rss, peak)
-    return Timing(name, samples, rss)
+    """One command alone, ``repeat`` times after a warm-up (see :func:`interleaved`)."""
+    return interleaved([(name, argv)], repeat)[name]
+
+
+def interleaved(jobs: list[tuple[str, list[str]]], rounds: int, seed: int = 1) -> dict[str, Timing]:
+    """Every job once per round, in an order shuffled anew each round.
+
+    One warm-up run of each first (the page cache), not counted. Round ``i`` of
+    every job ran in the same stretch of time, so per-round ratios
+    (:meth:`Row.versus`) cancel the machine's drift.
+    """
+    order = random.Random(seed)
+    for _name, argv in jobs:
+        run_process(argv)
+    samples: dict[str, list[float]] = {name: [] for name, _argv in jobs}
+    peaks: dict[str, int] = dict.fromkeys(samples, 0)
+    for _ in range(rounds):
+        for name, argv in order.sample(jobs, len(jobs)):
+            seconds, peak = run_process(argv)
+            samples[name].append(seconds)
+            peaks[name] = max(peaks[name], peak)
+    return {name: Timing(name, samples[name], peaks[name]) for name in samples}
 
 
 def store_label(size: str, span_days: int = 365) -> str:
@@ -159,21 +185,17 @@ def commands(size: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def size_rows(size: str, args: argparse.Namespace, floor: Timing) -> list[Row]:
+def size_jobs(size: str, args: argparse.Namespace) -> tuple[str, list[tuple[str, list[str]]]]:
+    """The parse baseline's name and every job of one store size (generated if need be)."""
     directory = prepare(size, args.database_url if "postgres" in args.backends else None)
     files = [str(directory / n) for n in FILES if (directory / n).exists()]
-    parse = measure(
-        f"baseline: orjson parse of every line {size}",
-        [PY, "-c", ORJSON_PARSE, *files],
-        args.repeat,
-    )
-    rows = [Row(parse, floor)]
+    parse = f"baseline: orjson parse of every line {size}"
+    jobs = [(parse, [PY, "-c", ORJSON_PARSE, *files])]
     for backend in args.backends:
         options = store_options(backend, directory, args.database_url, size)
         for name, command in commands(size):
-            argv = [*GATEKEEPER, "--now", NOW, *options, *command]
-            rows.append(Row(measure(f"{name} ({backend})", argv, args.repeat), floor, parse))
-    return rows
+            jobs.append((f"{name} ({backend})", [*GATEKEEPER, "--now", NOW, *options, *command]))
+    return parse, jobs
 
 
 STARTUP = {
@@ -184,18 +206,27 @@ STARTUP = {
     "start-up: import psycopg": "import psycopg",
     "start-up: import gatekeeper.cli": "import gatekeeper.cli",
 }
+FLOOR_NAME = "baseline: import floor (pydantic, yaml, click)"
 
 
 def scenarios(args: argparse.Namespace) -> list[Row]:
-    floor = measure("baseline: import floor (pydantic, yaml, click)", FLOOR, args.repeat)
-    rows = [Row(floor, floor)]
-    for name, code in STARTUP.items():
-        rows.append(Row(measure(name, [PY, "-c", code], args.repeat), floor))
+    """Every row, all measured in one interleaved run."""
+    jobs = [(FLOOR_NAME, FLOOR)]
+    jobs += [(name, [PY, "-c", code]) for name, code in STARTUP.items()]
     example = [*GATEKEEPER, "--now", NOW, "--store-dir", "examples/incidents"]
     example += ["check", "--env", "prod", "--service", "checkout"]
-    rows.append(Row(measure("check: examples/incidents (jsonl)", example, args.repeat), floor))
+    jobs.append(("check: examples/incidents (jsonl)", example))
+    parse_of: dict[str, str] = {}
     for size in args.sizes:
-        rows.extend(size_rows(size, args, floor))
+        parse, more = size_jobs(size, args)
+        parse_of.update({name: parse for name, _argv in more if name != parse})
+        jobs += more
+    timings = interleaved(jobs, args.repeat, args.seed)
+    floor = timings[FLOOR_NAME]
+    rows = []
+    for name, _argv in jobs:
+        parse_name = parse_of.get(name)
+        rows.append(Row(timings[name], floor, timings[parse_name] if parse_name else None))
     return rows
 
 
@@ -204,8 +235,8 @@ def print_table(rows: list[Row]) -> None:
     print(f"{'scenario':52}" + "".join(f" {h:>7}" for h in head))
     for row in rows:
         t = row.timing
-        versus_floor = f"{t.median / row.floor.median:7.2f}" if t is not row.floor else ""
-        versus_parse = f"{t.median / row.parse.median:7.2f}" if row.parse else ""
+        versus_floor = f"{row.versus(row.floor):7.2f}" if t is not row.floor else ""
+        versus_parse = f"{row.versus(row.parse):7.2f}" if row.parse else ""
         print(
             f"{t.name:52} {t.median:7.3f} {min(t.seconds):7.3f} {max(t.seconds):7.3f}"
             f" {t.peak_rss_kb / 1024:7.1f} {versus_floor:>7} {versus_parse:>7}"
@@ -230,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--sizes", default="1k,10k", help="comma list of 1k,10k,100k")
     parser.add_argument("--backends", default="jsonl,jsonl-scan,postgres")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds")
+    parser.add_argument("--seed", type=int, default=1, help="of the rounds' shuffled order")
     parser.add_argument(
         "--database-url", default=os.environ.get("GATEKEEPER_BENCH_DATABASE_URL", DEFAULT_URL)
     )
