@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
+    Collectors,
     CompactResult,
     GateRead,
     IncidentFilter,
@@ -75,7 +76,7 @@ class AutoIncidentStore:
         self.replayed = 0
         # Switching between backends is one step at a time, whatever the threads.
         self._lock = threading.RLock()
-        self._collectors: list[list[Problem]] = []  # the open ``collecting`` blocks
+        self._collectors = Collectors()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AutoIncidentStore:
@@ -144,14 +145,9 @@ class AutoIncidentStore:
         with self._collected(self._fallback):
             return operation(self._fallback)
 
-    @contextmanager
-    def collecting(self, into: list[Problem]) -> Iterator[None]:
+    def collecting(self, into: list[Problem]) -> AbstractContextManager[None]:
         """See :func:`~gatekeeper.store.base.collecting`: whichever backend each read uses."""
-        self._collectors.append(into)
-        try:
-            yield
-        finally:
-            self._collectors = [c for c in self._collectors if c is not into]
+        return self._collectors.block(into)
 
     @contextmanager
     def _collected(self, backend: IncidentStore) -> Iterator[None]:

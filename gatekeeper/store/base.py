@@ -136,6 +136,29 @@ def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> 
     return listed_scopes(store, queries)
 
 
+class Collectors:
+    """A store's open :func:`collecting` blocks: each list gets what is met inside it."""
+
+    def __init__(self) -> None:
+        self._open: list[list[Problem]] = []
+
+    def __iter__(self) -> Iterator[list[Problem]]:
+        return iter(list(self._open))
+
+    @contextmanager
+    def block(self, into: list[Problem]) -> Iterator[None]:
+        self._open.append(into)
+        try:
+            yield
+        finally:  # by identity: two empty lists are equal
+            self._open = [c for c in self._open if c is not into]
+
+    def add(self, problems: Iterable[Problem]) -> None:
+        found = list(problems)
+        for into in self._open:
+            into.extend(found)
+
+
 @contextmanager
 def collecting(store: IncidentStore, into: list[Problem]) -> Iterator[None]:
     """Append to ``into`` every damaged record ``store``'s reads meet inside the block.

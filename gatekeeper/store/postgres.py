@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, LiteralString, TypeVar
 
@@ -26,6 +26,7 @@ from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.base import (
+    Collectors,
     CompactResult,
     GateRead,
     IncidentFilter,
@@ -81,7 +82,7 @@ class PostgresIncidentStore:
         self.timeouts = Timeouts.from_environment()
         self._conn = conn
         self._on_problem = on_problem or report_to_stderr
-        self._collectors: list[list[Problem]] = []  # the open ``collecting`` blocks
+        self._collectors = Collectors()
         # One connection, one transaction at a time: threads (``serve``) take turns.
         self._lock = threading.RLock()
         self._closed = False  # by close(); a connection that broke is replaced instead
@@ -250,17 +251,11 @@ class PostgresIncidentStore:
 
     def _report(self, problem: Problem) -> None:
         self._on_problem(problem)
-        for into in self._collectors:
-            into.append(problem)
+        self._collectors.add([problem])
 
-    @contextmanager
-    def collecting(self, into: list[Problem]) -> Iterator[None]:
+    def collecting(self, into: list[Problem]) -> AbstractContextManager[None]:
         """See :func:`~gatekeeper.store.base.collecting`."""
-        self._collectors.append(into)
-        try:
-            yield
-        finally:
-            self._collectors = [c for c in self._collectors if c is not into]
+        return self._collectors.block(into)
 
     def _fetch(self, model: type[R], statement: LiteralString, params: Any = None) -> list[R]:
         with self._translate("read"):
@@ -331,8 +326,7 @@ class PostgresIncidentStore:
             events = self._rows(Event, q.SELECT_FOLLOWUPS, (ids,), skipped)
             artifacts = self._rows(Artifact, q.SELECT_ARTIFACTS_OF, (ids,), skipped)
         records = service_records(env, services, incidents, events, artifacts)
-        for into in self._collectors:
-            into.extend(skipped)
+        self._collectors.add(skipped)
         return GateRead(
             records, backend=self.backend, location=self.target.label, skipped=tuple(skipped)
         )
