@@ -9,8 +9,8 @@ venv depends on, so a restored one is never another install's:
 - the venv's own path (its scripts' shebang lines hold it);
 - the action's ref, as a label: ``github.action_ref`` is empty for a local
   ``uses: ./`` and a branch name moves, so the digest of what the install reads
-  (``constraints.txt``, ``pyproject.toml`` and every file of the package) is
-  what tells two checkouts apart. ``hashFiles()`` cannot do this: it ignores
+  (``constraints.txt``, ``pyproject.toml``, the install script and every file
+  of the package) is what tells two checkouts apart. ``hashFiles()`` cannot do this: it ignores
   files outside the workspace, where a used action's checkout lives.
 """
 
@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT_FILES = ("constraints.txt", "pyproject.toml")
+ROOT_FILES = ("constraints.txt", "pyproject.toml", "scripts/action/install.sh")
 PACKAGE = "gatekeeper"
 VENV_DIR = "gatekeeper-venv"
 

@@ -243,7 +243,13 @@ def _key_step(tmp_path: Path, root: Path, **extra: str) -> tuple[int, dict[str, 
     return result.returncode, dict(line.split("=", 1) for line in lines)
 
 
-KEYED = ("constraints.txt", "pyproject.toml", "gatekeeper/__init__.py", "gatekeeper/py.typed")
+KEYED = (
+    "constraints.txt",
+    "pyproject.toml",
+    "scripts/action/install.sh",
+    "gatekeeper/__init__.py",
+    "gatekeeper/py.typed",
+)
 
 
 def _action_files(root: Path) -> Path:
@@ -251,7 +257,6 @@ def _action_files(root: Path) -> Path:
     for name in KEYED:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
-    (root / "scripts" / "action").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "action" / "cache_key.py", root / "scripts" / "action")
     return root
 
@@ -280,6 +285,7 @@ def test_the_cache_key_names_the_runner_the_python_the_ref_and_what_the_install_
     differs = {
         "constraints": key_after(lambda: (root / "constraints.txt").write_text("click==8.1.0\n")),
         "pyproject": key_after(lambda: (root / "pyproject.toml").write_text("[project]\n")),
+        "the install": key_after(lambda: (root / "scripts/action/install.sh").write_text("")),
         "a package file": key_after(lambda: (package / "py.typed").write_text("changed")),
         "a new module": key_after(lambda: (package / "new.py").write_text("")),
         "the venv's path": key_after(lambda: None, RUNNER_TEMP=str(tmp_path / "elsewhere")),
