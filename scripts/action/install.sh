@@ -22,7 +22,7 @@ usable() {
     [ -f "$stamp" ] && cached=$(version_line) && [ "$(cat "$stamp")" = "$key"$'\n'"$cached" ]
 }
 
-install() {
+build_venv() {
     echo "::group::Install gatekeeper"
     # No pip inside the venv: the job's Python's pip installs into it (--python,
     # pip 22.3+), which skips a copy of pip per venv and keeps the cached venv small.
@@ -51,7 +51,7 @@ else
             "If this repeats, delete the cache entry $key."
         rm -rf "$venv"
     fi
-    install
+    build_venv
     installed=true
 fi
 echo "installed=$installed" >> "$GITHUB_OUTPUT"
