@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from bench import action as action_bench
 from bench import generate, pg, run
 from bench.generate import Generator
 from gatekeeper.store.jsonl import JsonlIncidentStore
@@ -201,3 +202,25 @@ def test_the_intelligence_ratios_are_taken_round_by_round() -> None:
     out = intel.table("10k", [baseline, digest])
     row = next(line for line in out.splitlines() if line.startswith("digest weekly"))
     assert row.split()[-1] == "2.00" and row.split()[2] == "2.000"
+
+
+def test_bench_action_knows_every_step_of_action_yml_and_refuses_what_it_does_not(
+    tmp_path: Path,
+) -> None:
+    """bench.action times action.yml's own steps; a change it cannot follow stops it."""
+    job, steps = action_bench.new_job(tmp_path, tmp_path / "cache")
+    assert [s.get("id") for s in steps] == ["python", "venv", "restore", "install", None, "gate"]
+    assert job.resolve("${{ inputs.env }} ${{ runner.temp }}") == f"prod {job.runner_temp}"
+    assert job.resolve("${{ steps.venv.outputs.key }}") == ""  # unset outputs, as GitHub
+    job.outputs["restore"] = {"cache-hit": "true"}
+    assert not job.condition("steps.restore.outputs.cache-hit != 'true'")
+    unknown: list[dict[str, Any]] = [
+        {"run": "echo ${{ github.sha }}"},
+        {"env": {"X": "${{ hashFiles('x') }}"}, "run": "true"},
+        {"uses": "actions/cache@v5", "with": {"path": "x", "key": "y"}},
+        {"if": "always()", "run": "true"},
+        {"run": "true", "env": {"X": "${{ inputs.no-such-input }}"}},
+    ]
+    for step in unknown:
+        with pytest.raises(action_bench.Unknown):
+            action_bench.check(job, step)

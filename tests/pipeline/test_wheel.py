@@ -6,8 +6,11 @@ import json
 import subprocess
 import tarfile
 import zipfile
+from configparser import ConfigParser
 from email.parser import Parser
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 from tests.conftest import REPO
 from tests.pipeline.conftest import Dists, clean_env
@@ -33,29 +36,45 @@ def test_the_distribution_is_release_gatekeeper_with_its_metadata(dists: Dists) 
     assert "Typing :: Typed" in meta["Classifier"]
     assert any(url.startswith("Source, https://") for url in meta["Project-URL"])
     # the dev extra names this distribution, not the unrelated `gatekeeper` on PyPI
-    assert 'release-gatekeeper[server]; extra == "dev"' in meta["Requires-Dist"]
-    assert not [r for r in meta["Requires-Dist"] if r.startswith("gatekeeper")]
+    requires = {str(Requirement(text)) for text in meta["Requires-Dist"]}
+    assert 'release-gatekeeper[server]; extra == "dev"' in requires
+    assert not [r for r in requires if r.startswith("gatekeeper")]
+    assert meta["Requires-Python"] == [">=3.11"]
 
 
-def test_the_wheel_holds_the_package_the_command_and_the_license(dists: Dists) -> None:
+def _package_files(root: Path) -> set[str]:
+    """Every file of the package in a source tree, as a wheel or sdist names it."""
+    package = root / "gatekeeper"
+    files = (p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return {p.relative_to(root).as_posix() for p in files}
+
+
+def test_the_wheel_holds_the_package_the_command_and_the_license(
+    dists: Dists, source_repo: Path
+) -> None:
     with zipfile.ZipFile(dists.wheel) as wheel:
         names = set(wheel.namelist())
-        scripts = wheel.read(f"{NAME}.dist-info/entry_points.txt").decode()
-    assert {"gatekeeper/__init__.py", "gatekeeper/py.typed"} <= names
+        entry_points = wheel.read(f"{NAME}.dist-info/entry_points.txt").decode()
+    # every file of the package, data such as py.typed included, and nothing else
+    assert {n for n in names if n.startswith("gatekeeper/")} == _package_files(source_repo)
+    assert "gatekeeper/py.typed" in names
     assert f"{NAME}.dist-info/licenses/LICENSE" in names
-    assert "gatekeeper = gatekeeper._startup:run" in scripts
+    scripts = ConfigParser()
+    scripts.read_string(entry_points)
+    assert dict(scripts["console_scripts"]) == {"gatekeeper": "gatekeeper._startup:run"}
     assert {n.split("/")[0] for n in names} == {"gatekeeper", f"{NAME}.dist-info"}
     license_text = (REPO / "LICENSE").read_text()
     assert license_text.startswith("MIT License") and "Permission is hereby granted" in license_text
 
 
-def test_the_sdist_carries_the_sources_the_wheel_was_built_from(dists: Dists) -> None:
+def test_the_sdist_carries_the_sources_the_wheel_was_built_from(
+    dists: Dists, source_repo: Path
+) -> None:
     with tarfile.open(dists.sdist) as sdist:
-        names = {n.removeprefix(f"{NAME}/") for n in sdist.getnames()}
+        names = {m.name.removeprefix(f"{NAME}/") for m in sdist.getmembers() if m.isfile()}
     assert {"pyproject.toml", "README.md", "LICENSE", "gatekeeper/py.typed"} <= names
-    packaged = {n for n in names if n.startswith("gatekeeper/") and n.endswith(".py")}
-    in_repo = {str(p.relative_to(REPO)) for p in (REPO / "gatekeeper").rglob("*.py")}
-    assert packaged == in_repo
+    packaged = {n for n in names if n.startswith("gatekeeper/")}
+    assert packaged == _package_files(source_repo)
 
 
 def test_the_installed_wheel_runs_the_quick_start_outside_the_repository(
