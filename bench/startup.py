@@ -58,7 +58,7 @@ def install(venv: Path = VENV, fresh: bool = True) -> Path:
                 check=True,
                 env=_env(),
             )
-            (wheel,) = Path(wheels).glob("gatekeeper-*.whl")
+            (wheel,) = Path(wheels).glob("*.whl")
             pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
             subprocess.run([*pip, f"{wheel}[bench]"], check=True, env=_env())
         # compile everything once (pip does too); later runs may write bytecode
