@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
-from gatekeeper.artifacts import ArtifactFile
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
-from gatekeeper.store.patch import IncidentPatch
+
+if TYPE_CHECKING:  # writes only: `check` never builds these models
+    from gatekeeper.artifacts import ArtifactFile
+    from gatekeeper.store.notes import Note
+    from gatekeeper.store.patch import IncidentPatch
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,6 @@ def newest_first_key(incident: Incident) -> tuple[datetime, str]:
     return (incident.started_at, incident.id)
 
 
-class Note(BaseModel):
-    """An event appended only if it says something new about its incident.
-
-    ``event`` is appended unless the incident's last event of the same type
-    (by ``ts``, ``recorded_at``, ``id``) has the same ``meta[same]``. Each
-    backend looks and appends in one step, under the writer's lock (JSONL) or
-    in the write transaction with the incident's row locked (Postgres), so
-    writers noting the same thing at once add one event. The incident must
-    exist (else :class:`~gatekeeper.errors.NotFound`).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    event: Event
-    same: str
-
-    def is_new(self, last: Event | None) -> bool:
-        """Whether to append, given the incident's last event of the type (or ``None``)."""
-        if last is None:
-            return True
-        return bool(last.meta.get(self.same) != self.event.meta.get(self.same))
-
-
 def last_of_type(events: Iterable[Event], type: str) -> Event | None:
     """The last event of ``type``, in timeline order (``ts``, ``recorded_at``, ``id``)."""
     of_type = [e for e in events if e.type == type]
@@ -90,7 +68,7 @@ class WriteBatch:
     incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
     incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
     Events and artifacts are appended; each of ``notes`` only if it is new
-    (see :class:`Note`). ``files`` are the bytes of ``artifacts``: staged
+    (see :class:`~gatekeeper.store.notes.Note`). ``files`` are the bytes of ``artifacts``: staged
     first, published (renamed into place) only if the batch commits.
     """
 

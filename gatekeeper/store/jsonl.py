@@ -22,16 +22,15 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
-from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, jsonl_maintenance, manifest
+from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, manifest
 from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
-    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
@@ -60,7 +59,10 @@ from gatekeeper.store.jsonl_reader import (
 )
 from gatekeeper.store.jsonl_scan import field_value, quoted
 from gatekeeper.store.locking import exclusive_lock
-from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
+
+if TYPE_CHECKING:  # writes and maintenance only: imported when used, never by `check`
+    from gatekeeper.store.notes import Note
+    from gatekeeper.store.patch import IncidentPatch
 
 LOCK = ".lock"
 
@@ -145,6 +147,8 @@ class JsonlIncidentStore:
         self, patches: Sequence[IncidentPatch], written: Sequence[Incident], *, upsert: bool
     ) -> tuple[list[Incident], list[Event]]:
         """``patches`` applied to the latest versions, read now, under the lock."""
+        from gatekeeper.store.patch import apply_patch, status_events
+
         latest = self._versions({p.incident_id for p in patches})
         latest.update({i.id: i for i in written})
         versions: list[Incident] = []
@@ -410,21 +414,31 @@ class JsonlIncidentStore:
     # -- maintenance (gatekeeper.store.jsonl_maintenance) ------------------------
 
     def info(self) -> dict[str, Any]:
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.info(self, self._reader)
 
     def _count_lines(self, name: str) -> int:
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.count_lines(self._reader, name)
 
     def verify(self) -> list[Problem]:
         """Every damaged line, shrunk file and orphan record, without printing anything."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.verify(self.directory)
 
     def compact(self) -> CompactResult:
         """Keep the latest version of each incident; unparsable bytes go to ``.rejected``."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.compact(self, self._reader)
 
     def init(self, created: datetime) -> bool:
         """Mark the directory as a store (``store init``); ``True`` if it was not one yet."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.init(self, self._reader, created)
 
     def reindex(self) -> None:
@@ -433,6 +447,8 @@ class JsonlIncidentStore:
         Writes keep the index current; this is for a store last changed by hand
         or by another tool, so the next write does not pay for the rebuild.
         """
+        from gatekeeper.store import jsonl_maintenance
+
         jsonl_maintenance.reindex(self)
 
     def close(self) -> None:

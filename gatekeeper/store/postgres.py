@@ -29,7 +29,6 @@ from gatekeeper.store.base import (
     CompactResult,
     GateRead,
     IncidentFilter,
-    Note,
     Problem,
     ServiceRecord,
     WriteBatch,
@@ -37,6 +36,7 @@ from gatekeeper.store.base import (
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions
+from gatekeeper.store.notes import Note
 from gatekeeper.store.overrides import verify_overrides
 from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 from gatekeeper.store.pg_connection import (
