@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatekeeper._frozen import frozen
 from gatekeeper.followups import DEFAULT_SLA_DAYS
 from gatekeeper.gates.base import GateConfig
 from gatekeeper.models import FollowupPriority
@@ -57,7 +58,7 @@ def policy_file_model(data: Mapping[str, Any]) -> type[PolicyFile]:
     return PolicyFileWithSections
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy:
     """The effective policy: every file merged, defaults filled in.
 

@@ -26,18 +26,17 @@ from gatekeeper.config import Settings
 from gatekeeper.errors import NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
-    CompactResult,
     GateRead,
     IncidentFilter,
     IncidentStore,
     Problem,
     ServiceRecord,
-    WriteBatch,
     incident_scopes,
 )
 from gatekeeper.store.journal import ReplayJournal
 from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
 from gatekeeper.store.pg_connection import PostgresNoAnswer, PostgresTarget, PostgresUnreachable
+from gatekeeper.store.writes import CompactResult, WriteBatch
 
 T = TypeVar("T")
 

@@ -8,20 +8,19 @@ test suite (``tests/store/test_contract.py``) runs against each of them.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gatekeeper._frozen import frozen
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
 
-if TYPE_CHECKING:  # writes only: `check` never builds these models
-    from gatekeeper.artifacts import ArtifactFile
-    from gatekeeper.store.notes import Note
-    from gatekeeper.store.patch import IncidentPatch
+if TYPE_CHECKING:  # writes only: `check` never builds these
+    from gatekeeper.store.writes import CompactResult, WriteBatch
 
 
-@dataclass(frozen=True)
+@frozen
 class IncidentFilter:
     """Filters for :meth:`IncidentStore.list_incidents`; ``None`` means any.
 
@@ -58,39 +57,6 @@ def last_of_type(events: Iterable[Event], type: str) -> Event | None:
     return max(of_type, key=lambda e: (e.ts, e.recorded_at, e.id)) if of_type else None
 
 
-@dataclass(frozen=True)
-class WriteBatch:
-    """Records written together: all of them or none (one transaction / one lock).
-
-    ``new_incidents`` must not exist yet (else :class:`~gatekeeper.errors.Conflict`);
-    ``updated_incidents`` must exist (else :class:`~gatekeeper.errors.NotFound`).
-    ``patches`` are applied, in order, to the latest stored version of their
-    incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
-    incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
-    Events and artifacts are appended; each of ``notes`` only if it is new
-    (see :class:`~gatekeeper.store.notes.Note`). ``files`` are the bytes of ``artifacts``: staged
-    first, published (renamed into place) only if the batch commits.
-    """
-
-    new_incidents: tuple[Incident, ...] = ()
-    updated_incidents: tuple[Incident, ...] = ()
-    events: tuple[Event, ...] = ()
-    artifacts: tuple[Artifact, ...] = ()
-    patches: tuple[IncidentPatch, ...] = ()
-    files: tuple[ArtifactFile, ...] = ()
-    notes: tuple[Note, ...] = ()
-
-    def is_empty(self) -> bool:
-        return not (
-            self.new_incidents
-            or self.updated_incidents
-            or self.events
-            or self.artifacts
-            or self.patches
-            or self.notes
-        )
-
-
 def listed_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
     """The (env -> services) of the incidents ``store.list_incidents`` answers to each query."""
     scopes: dict[str, set[str]] = {}
@@ -113,7 +79,7 @@ def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> 
     return listed_scopes(store, queries)
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceRecord:
     """What the gate reads about one service in one environment.
 
@@ -181,7 +147,7 @@ def service_records(
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class Problem:
     """A damaged record found while reading: reported, skipped, never fatal."""
 
@@ -194,7 +160,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.what} ({self.reason})"
 
 
-@dataclass(frozen=True)
+@frozen
 class GateRead:
     """The gate's one read of the store, with what it needs to know to trust it.
 
@@ -211,12 +177,6 @@ class GateRead:
     skipped: tuple[Problem, ...] = ()
     degraded: bool = False
     degraded_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CompactResult:
-    lines_before: int
-    lines_after: int
 
 
 class IncidentStore(Protocol):

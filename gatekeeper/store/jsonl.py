@@ -28,12 +28,10 @@ from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
 from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, manifest
 from gatekeeper.store.base import (
-    CompactResult,
     GateRead,
     IncidentFilter,
     Problem,
     ServiceRecord,
-    WriteBatch,
     last_of_type,
     latest_artifacts,
     listed_scopes,
@@ -63,6 +61,7 @@ from gatekeeper.store.locking import exclusive_lock
 if TYPE_CHECKING:  # writes and maintenance only: imported when used, never by `check`
     from gatekeeper.store.notes import Note
     from gatekeeper.store.patch import IncidentPatch
+    from gatekeeper.store.writes import CompactResult, WriteBatch
 
 LOCK = ".lock"
 

@@ -27,11 +27,11 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gatekeeper._frozen import frozen
 from gatekeeper.models import Event, Incident
 from gatekeeper.store.jsonl_reader import EVENTS, INCIDENTS, parse_line
 from gatekeeper.store.jsonl_scan import LineFile, field_value, leading_value
@@ -75,7 +75,7 @@ def boot_id() -> str:
         return ""
 
 
-@dataclass(frozen=True)
+@frozen
 class FileState:
     """What must not have changed for the index to describe a file.
 

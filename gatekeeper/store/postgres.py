@@ -26,12 +26,10 @@ from gatekeeper.errors import Conflict, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.base import (
-    CompactResult,
     GateRead,
     IncidentFilter,
     Problem,
     ServiceRecord,
-    WriteBatch,
     last_of_type,
     service_records,
 )
@@ -47,6 +45,7 @@ from gatekeeper.store.pg_connection import (
     deadline,
     translate,
 )
+from gatekeeper.store.writes import CompactResult, WriteBatch
 
 R = TypeVar("R", bound=Record)
 ProblemSink = Callable[[Problem], None]
