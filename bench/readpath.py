@@ -251,7 +251,12 @@ def compare(examples: int) -> int:
 
     lines: dict[str, set[bytes]] = {name: set() for name in FILES}
 
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def collect(data: st.DataObject) -> None:
         with tempfile.TemporaryDirectory() as directory:
@@ -264,6 +269,7 @@ def compare(examples: int) -> int:
     collect()
     disagree, total = 0, 0
     kinds: dict[tuple[str, bool, bool, str], int] = {}
+    both: dict[tuple[bool, bool], int] = {}
     for name, model_name in FILES.items():
         model, struct = getattr(models, model_name), getattr(generated, model_name)
         corpus = set(lines[name])
@@ -280,6 +286,9 @@ def compare(examples: int) -> int:
             same = (ours is None) == (theirs is None) and (
                 ours is None or ours.model_dump() == msgspec.structs.asdict(theirs)
             )
+            both[(ours is not None, theirs is not None)] = (
+                both.get((ours is not None, theirs is not None), 0) + 1
+            )
             if not same:
                 disagree += 1
                 kind = (model_name, ours is not None, theirs is not None, _changed(line, model))
@@ -289,7 +298,10 @@ def compare(examples: int) -> int:
             f"{count:6}  {model_name}: pydantic {'accepts' if ours else 'rejects'}, "
             f"Structs {'accept' if theirs else 'reject'}: {what}"
         )
-    print(f"\n{total} lines, {disagree} disagreements")
+    print(
+        f"\n{total} lines: {both.get((True, True), 0)} accepted by both, "
+        f"{both.get((False, False), 0)} rejected by both; {disagree} disagreements"
+    )
     return disagree
 
 
