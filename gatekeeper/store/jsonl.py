@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import json
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
-from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, manifest
+from gatekeeper.store import jsonl_batch, manifest
 from gatekeeper.store.base import (
     GateRead,
     IncidentFilter,
@@ -45,11 +45,11 @@ from gatekeeper.store.fileio import (
     fsync_directory,
     remove_stray_temp_files,
 )
-from gatekeeper.store.jsonl_index import IndexMismatch
 from gatekeeper.store.jsonl_reader import (
     ARTIFACTS,
     EVENTS,
     INCIDENTS,
+    INDEX,
     JsonlReader,
     ProblemSink,
     event_damage_matters,
@@ -116,6 +116,8 @@ class JsonlIncidentStore:
                 ARTIFACTS: _encoded(artifacts),
                 INCIDENTS: _encoded(incidents),
             }
+            from gatekeeper.store import jsonl_index
+
             with jsonl_index.updating(self.directory):
                 jsonl_batch.append_batch(self.directory, payloads, batch.files)
             appended = {INCIDENTS: len(incidents), EVENTS: len(events), ARTIFACTS: len(artifacts)}
@@ -222,7 +224,7 @@ class JsonlIncidentStore:
         return latest
 
     def get_incident(self, incident_id: str) -> Incident:
-        found = self._indexed(jsonl_indexed.incident, incident_id)
+        found: Incident | None = self._indexed("incident", incident_id)
         if found is None:
             for incident in self._reader.records_holding(
                 INCIDENTS, Incident, [quoted(incident_id)]
@@ -233,20 +235,29 @@ class JsonlIncidentStore:
             raise NotFound("no such incident", where=incident_id)
         return found
 
-    def _indexed(self, query: Callable[..., T], *args: Any) -> T | None:
-        """``query`` answered through the sidecar index; ``None`` when it cannot be trusted."""
+    def _indexed(self, query: str, *args: Any) -> Any:
+        """``jsonl_indexed.<query>`` answered through the sidecar index; ``None`` when it
+        cannot be trusted.
+
+        The index modules (and sqlite3) are imported only when there is an index:
+        a fresh checkout (a CI run) never has one, and reads by the scan.
+        """
+        if not (self.directory / INDEX).is_file():
+            return None
         if jsonl_batch.pending(self.directory):
             return None  # a batch is in flight or was cut short: scan what is committed
+        from gatekeeper.store import jsonl_index, jsonl_indexed
+
         with jsonl_index.snapshot(self.directory) as snap:
             if snap is not None:
                 try:
-                    return query(snap, self._reader, *args)
-                except IndexMismatch:
+                    return getattr(jsonl_indexed, query)(snap, self._reader, *args)
+                except jsonl_index.IndexMismatch:
                     pass
         return None
 
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
-        indexed = self._indexed(jsonl_indexed.listed_incidents, query)
+        indexed: list[Incident] | None = self._indexed("listed_incidents", query)
         if indexed is not None:
             return indexed
 
@@ -264,7 +275,7 @@ class JsonlIncidentStore:
     def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
         """See :func:`~gatekeeper.store.base.incident_scopes`: from the index when it is
         current (no incident line is read), else from :meth:`list_incidents`."""
-        indexed = self._indexed(jsonl_indexed.listed_scopes, queries)
+        indexed: dict[str, set[str]] | None = self._indexed("listed_scopes", queries)
         if indexed is not None:
             return indexed
         return listed_scopes(self, queries)
@@ -334,7 +345,9 @@ class JsonlIncidentStore:
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
         wanted = set(services)
-        read = self._indexed(jsonl_indexed.gate_read, env, wanted, since)
+        read: tuple[dict[str, Incident], list[Event]] | None = self._indexed(
+            "gate_read", env, wanted, since
+        )
         relevant, events = read if read is not None else self._scanned_gate(env, wanted, since)
         artifacts = self._artifacts_of(relevant.keys()) if relevant else []
         return service_records(env, services, list(relevant.values()), events, artifacts)
@@ -471,6 +484,8 @@ class JsonlIncidentStore:
                 (INCIDENTS, "id"),
             ):
                 self._rewrite_without(name, key, present)
+            from gatekeeper.store import jsonl_index
+
             jsonl_index.rebuild(self.directory)
         return sorted(present)
 

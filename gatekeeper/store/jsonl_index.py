@@ -33,10 +33,11 @@ from typing import Any
 
 from gatekeeper._frozen import frozen
 from gatekeeper.models import Event, Incident
+from gatekeeper.store import jsonl_reader
 from gatekeeper.store.jsonl_reader import EVENTS, INCIDENTS, parse_line
 from gatekeeper.store.jsonl_scan import LineFile, field_value, leading_value
 
-INDEX = ".index.sqlite3"
+INDEX = jsonl_reader.INDEX
 INDEXED = (INCIDENTS, EVENTS)
 # Bump when what is recorded, or what makes a line valid, changes: an index of
 # another version is rebuilt by the next write and ignored until then.

@@ -43,6 +43,7 @@ ProblemSink = Callable[[Problem], None]
 INCIDENTS = "incidents.jsonl"
 EVENTS = "events.jsonl"
 ARTIFACTS = "artifacts.jsonl"
+INDEX = ".index.sqlite3"  # the sidecar index (gatekeeper.store.jsonl_index)
 OVERRIDES = "gate_overrides.jsonl"  # gatekeeper.store.overrides.LOG_FILE (a test holds them equal)
 TORN = "torn write: no newline at end"
 UNTERMINATED = "no newline at end (the record is served; the next write adds the newline)"

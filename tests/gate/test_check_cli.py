@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.store.jsonl_index import INDEX
 from tests.conftest import CliRun
 from tests.gate import factories
 from tests.gate.conftest import REPO, CheckRun, PolicyWriter
@@ -172,8 +173,16 @@ def _entry_point(args: list[str], extra: str = "") -> subprocess.CompletedProces
     )
 
 
-def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path) -> None:
+# Without the sidecar index (a fresh checkout: it is git-ignored) the store is
+# read by the scan, and the index modules and sqlite3 are not imported either.
+OFF_THE_SCAN_PATH = ("sqlite3", "gatekeeper.store.jsonl_index", "gatekeeper.store.jsonl_indexed")
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["with the index", "fresh checkout"])
+def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path, indexed: bool) -> None:
     factories.write(store_dir, [factories.incident()])
+    if not indexed:
+        (store_dir / INDEX).unlink()
     spy = (
         "import atexit\n"
         "atexit.register(lambda: print('MODULES', sorted(sys.modules), file=sys.stderr))\n"
@@ -185,6 +194,9 @@ def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path) -> No
     modules = set(ast.literal_eval(line.removeprefix("MODULES ")))
     assert "gatekeeper.engine.check" in modules  # the spy sees the real run
     assert not _off(modules, OFF_THE_CHECK_PATH)
+    assert ("gatekeeper.store.jsonl_indexed" in modules) is indexed
+    if not indexed:
+        assert not _off(modules, OFF_THE_SCAN_PATH)
 
 
 def test_the_entry_point_keeps_the_store_and_the_models_off_version() -> None:
