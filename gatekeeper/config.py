@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gatekeeper._frozen import frozen
 from gatekeeper.errors import ConfigError, InvalidInput
 from gatekeeper.timeutil import parse_timestamp, utcnow
 
@@ -33,7 +33,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str | None]] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     backend: str = "jsonl"
     database_url: str | None = None

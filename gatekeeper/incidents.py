@@ -42,7 +42,7 @@ from gatekeeper.models import (
 )
 from gatekeeper.rbac import Rbac, load_rbac
 from gatekeeper.store import IncidentFilter, IncidentStore, WriteBatch
-from gatekeeper.store.base import Note
+from gatekeeper.store.notes import Note
 from gatekeeper.store.patch import apply_patch, make_patch
 from gatekeeper.timeutil import format_timestamp
 
@@ -186,7 +186,7 @@ class IncidentService:
     ) -> Event | None:
         """Append an event unless the incident's last one of its type has the same
         ``meta[same]``: one step under the store's lock or transaction (see
-        :class:`~gatekeeper.store.base.Note`). ``None`` when it was already there."""
+        :class:`~gatekeeper.store.notes.Note`). ``None`` when it was already there."""
         self.rbac.require(self.agent, "incident_write")
         self._incident(incident_id)
         when = new.ts or now

@@ -19,6 +19,7 @@ from gatekeeper.policy._yaml import (
     locate,
     validation_error,
 )
+from gatekeeper.policy.paths import rbac_file
 
 Permission = Literal["incident_read", "incident_write", "gate_override", "digest_write"]
 DEFAULT_ROLE = "agent_default"
@@ -81,18 +82,6 @@ DEFAULT_RBAC = Rbac(
         "aistalk": "agent_interface",
     },
 )
-
-
-RBAC_FILES = ("rbac.yml", "rbac.yaml")
-
-
-def rbac_file(policy_path: Path) -> Path | None:
-    """``rbac.yml`` in the policy directory (a file policy's own directory), if any."""
-    directory = policy_path if policy_path.is_dir() else policy_path.parent
-    for name in RBAC_FILES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
 
 
 def load_rbac(policy_path: Path) -> Rbac:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from gatekeeper import __version__
-from gatekeeper.cli._app import GLOBAL_PREFIX, App, global_option_callback
-from gatekeeper.config import BACKENDS, load_settings
+from gatekeeper.config import BACKENDS
 from gatekeeper.errors import GatekeeperError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,6 +107,8 @@ def accept_global_options(command: click.Command) -> None:
     They are hidden from its help (the top-level help lists them) and only
     recorded: the settings are rebuilt as if the option had come first.
     """
+    from gatekeeper.cli._app import GLOBAL_PREFIX, global_option_callback
+
     taken = {opt for param in command.params for opt in param.opts}
     for flag, attributes in GLOBAL_OPTIONS:
         if flag not in taken:
@@ -141,6 +141,9 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
 
     Example: gatekeeper --store-dir examples/incidents check --env prod --service checkout
     """
+    from gatekeeper.cli._app import App  # the store and the models: not for --version or --help
+    from gatekeeper.config import load_settings
+
     app = App(settings=load_settings(**options), options=options)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -169,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # a bug: one line in the CI log, the traceback on request
         if os.environ.get("GATEKEEPER_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         click.echo(
             f"gatekeeper: error: internal error: {type(exc).__name__}: {exc} "

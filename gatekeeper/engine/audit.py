@@ -18,7 +18,8 @@ from typing import Any
 from gatekeeper.engine.report import Report
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Event, new_event_id
-from gatekeeper.store.base import IncidentStore, WriteBatch
+from gatekeeper.store.base import IncidentStore
+from gatekeeper.store.writes import WriteBatch
 from gatekeeper.timeutil import format_timestamp
 
 LOG_FILE = "gate_overrides.jsonl"  # gatekeeper.store.overrides reads it back

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from gatekeeper.engine.audit import record_break_glass
 from gatekeeper.engine.evaluate import CheckRequest, StoreOpener, evaluate
 from gatekeeper.engine.override import authorize_override
 from gatekeeper.engine.provenance import provenance
@@ -31,6 +30,8 @@ def run_check(policy_path: Path, request: CheckRequest, open_store: StoreOpener)
     source = provenance(policy_path, policy, now_from_option=request.now_from_option)
     report = replace(report, provenance=source)
     if report.override is not None:
+        from gatekeeper.engine.audit import record_break_glass  # a write: only for break-glass
+
         try:
             recorded = record_break_glass(open_store(), report, request.now)
         except GatekeeperError as exc:

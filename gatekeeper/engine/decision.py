@@ -26,9 +26,9 @@ and table entry in it is pinned by a test.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
+from gatekeeper._frozen import frozen
 from gatekeeper.engine.reasons import explain
 from gatekeeper.engine.report import Decision, most_severe
 from gatekeeper.gates.base import Finding, GateConfig
@@ -36,7 +36,7 @@ from gatekeeper.policy.waivers import Waiver
 from gatekeeper.timeutil import format_second
 
 
-@dataclass(frozen=True)
+@frozen
 class Settled:
     decision: Decision
     reason: str
@@ -45,7 +45,7 @@ class Settled:
     override_applied: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class ReadProblem:
     """Why a gate cannot trust its read, and which option decides (on_error or on_corrupt)."""
 

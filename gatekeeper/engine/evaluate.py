@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
+from gatekeeper._frozen import frozen
 from gatekeeper.engine.decision import ReadProblem, settle
 from gatekeeper.engine.report import GateResult, Override, Report, StoreState, StrictSource
 from gatekeeper.errors import ConfigError, GatekeeperError, StoreUnavailable
@@ -25,7 +26,7 @@ from gatekeeper.store.base import GateRead, IncidentStore, Problem
 StoreOpener = Callable[[], IncidentStore]
 
 
-@dataclass(frozen=True)
+@frozen
 class StoreFailure:
     """The gate's read failed; ``degraded`` when auto mode was on its fallback then."""
 
@@ -39,7 +40,7 @@ Records = GateRead | StoreFailure | None
 NAMED_PROBLEMS = 5
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckRequest:
     """What ``gatekeeper check`` was asked: where, for what, and how."""
 
@@ -56,7 +57,7 @@ class CheckRequest:
     now_from_option: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class _Planned:
     gate: str
     config: GateConfig

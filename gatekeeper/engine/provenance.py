@@ -15,8 +15,8 @@ from gatekeeper import __version__
 from gatekeeper.engine.report import PolicySource, Provenance
 from gatekeeper.errors import ConfigError
 from gatekeeper.policy.models import Policy
+from gatekeeper.policy.paths import rbac_file
 from gatekeeper.policy.waivers import waivers_file
-from gatekeeper.rbac import rbac_file
 
 
 def provenance(policy_path: Path, policy: Policy, *, now_from_option: bool) -> Provenance:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from gatekeeper._frozen import frozen
 from gatekeeper.gates.base import Finding
 from gatekeeper.policy.waivers import Waiver
 from gatekeeper.store.base import Problem
@@ -40,7 +40,7 @@ EXIT_CODES: dict[str, int] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class GateResult:
     """One gate for one service.
 
@@ -66,7 +66,7 @@ class GateResult:
     duration_ms: float = 0.0
 
 
-@dataclass(frozen=True)
+@frozen
 class Override:
     """A break-glass override for one run: who, why, what it changed, where it is recorded.
 
@@ -82,7 +82,7 @@ class Override:
     recorded: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class StoreState:
     """Which store answered the gate's read, and how far it can be trusted.
 
@@ -101,7 +101,7 @@ class StoreState:
     read: bool = True
 
 
-@dataclass(frozen=True)
+@frozen
 class PolicySource:
     """A policy file the run read, with the sha256 of its bytes."""
 
@@ -109,7 +109,7 @@ class PolicySource:
     sha256: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Provenance:
     """What decided: the gatekeeper version, the policy files, where ``now`` came from."""
 
@@ -118,7 +118,7 @@ class Provenance:
     now_from_option: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     """Everything a run found and decided; reports render it, never recompute it."""
 

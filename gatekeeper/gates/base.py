@@ -13,13 +13,13 @@ Built-in types live one per module beside this file and are listed in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from fnmatch import fnmatchcase
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from gatekeeper._frozen import frozen
 from gatekeeper.errors import EvaluationError
 from gatekeeper.store.base import ServiceRecord
 from gatekeeper.timeutil import format_second
@@ -82,7 +82,7 @@ class GateConfig(BaseModel):
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """One reason a gate objects, about an incident, a follow-up or the calendar.
 
@@ -100,7 +100,7 @@ class Finding:
     level: FindingLevel = "block"
 
 
-@dataclass(frozen=True)
+@frozen
 class GateContext:
     """What a gate sees for one service in one run."""
 

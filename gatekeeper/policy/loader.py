@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -19,10 +19,17 @@ from gatekeeper.errors import ConfigError
 from gatekeeper.followups import DEFAULT_SLA_DAYS
 from gatekeeper.gates.base import GateConfig
 from gatekeeper.gates.registry import gate_type
-from gatekeeper.intelligence.settings import DEFAULT_CORRELATION, DEFAULT_RISK, RiskSettings
 from gatekeeper.models import NAME_RE
 from gatekeeper.policy._yaml import LineDict, describe_found, line_of, load_yaml, validation_error
-from gatekeeper.policy.models import DEFAULT_MAX_WAIVER_DAYS, Environment, Policy, PolicyFile
+from gatekeeper.policy.models import (
+    DEFAULT_MAX_WAIVER_DAYS,
+    Environment,
+    Policy,
+    policy_file_model,
+)
+
+if TYPE_CHECKING:
+    from gatekeeper.intelligence.settings import RiskSettings
 
 NOT_GATE_FILES = frozenset({"rbac.yml", "rbac.yaml", "waivers.yml", "waivers.yaml"})
 GATE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -70,12 +77,12 @@ class _Merger:
                 f"a policy file is a mapping, found {found}", where=f"{path}:{line_of(data)}"
             )
         try:
-            top = PolicyFile.model_validate(data)
+            top = policy_file_model(data).model_validate(data)
         except ValidationError as exc:
             raise validation_error(exc, path, data) from exc
         self.sources.append(path)
         for name in _SETTINGS:
-            value = getattr(top, name)
+            value = getattr(top, name, None)  # the intelligence sections: only if the file has one
             if value is not None:
                 self._setting(path, data, name, value)
         for env, config in top.environments.items():
@@ -119,24 +126,28 @@ class _Merger:
     def policy(self) -> Policy:
         sla = self.settings.get("followup_sla_days", ({}, ""))[0]
         max_days = self.settings.get("max_waiver_days", (DEFAULT_MAX_WAIVER_DAYS, ""))[0]
-        risk = self.settings.get("risk", (DEFAULT_RISK, ""))[0]
+        risk = self.settings.get("risk", (None, ""))[0]
         return Policy(
             environments=self.environments,
             gates={name: _with_policy_risk(g, risk) for name, g in self.gates.items()},
             max_waiver_days=max_days,
             followup_sla_days={**DEFAULT_SLA_DAYS, **sla},
-            risk=risk,
-            correlation=self.settings.get("correlation", (DEFAULT_CORRELATION, ""))[0],
+            risk_section=risk,
+            correlation_section=self.settings.get("correlation", (None, ""))[0],
             sources=tuple(self.sources),
             locations=self.locations,
             default_environment=self.settings.get("default_environment", (None, ""))[0],
         )
 
 
-def _with_policy_risk(config: GateConfig, risk: RiskSettings) -> GateConfig:
+def _with_policy_risk(config: GateConfig, risk: RiskSettings | None) -> GateConfig:
     # A gate cannot see the policy, so a gate with a `risk` field of its own
-    # (risk_threshold) gets the policy's `risk:` section unless it sets one.
+    # (risk_threshold) gets the policy's `risk:` section (or its defaults) unless it sets one.
     if "risk" in type(config).model_fields and getattr(config, "risk", None) is None:
+        if risk is None:
+            from gatekeeper.intelligence.settings import DEFAULT_RISK
+
+            risk = DEFAULT_RISK
         return config.model_copy(update={"risk": risk})
     return config
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatekeeper._frozen import frozen
 from gatekeeper.followups import DEFAULT_SLA_DAYS
 from gatekeeper.gates.base import GateConfig
-from gatekeeper.intelligence.settings import (
-    DEFAULT_CORRELATION,
-    DEFAULT_RISK,
-    CorrelationSettings,
-    RiskSettings,
-)
 from gatekeeper.models import FollowupPriority
+
+if TYPE_CHECKING:  # six models, built only for a policy that has the sections (or asks for them)
+    from gatekeeper.intelligence.settings import CorrelationSettings, RiskSettings
 
 DEFAULT_MAX_WAIVER_DAYS = 14
 
@@ -29,8 +27,16 @@ class Environment(BaseModel):
     description: str = ""
 
 
+INTELLIGENCE_SECTIONS = ("risk", "correlation")
+
+
 class PolicyFile(BaseModel):
-    """The top level of one policy file; ``gates`` are validated per type afterwards."""
+    """The top level of one policy file; ``gates`` are validated per type afterwards.
+
+    A file with a ``risk:`` or ``correlation:`` section is validated by
+    :func:`policy_file_model`'s subclass, which adds the two sections as the
+    last fields; a file without them validates the same with either.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     triage: dict[str, Any] | None = None  # validated by gatekeeper.ops.alerts.policy
@@ -41,27 +47,54 @@ class PolicyFile(BaseModel):
     max_waiver_days: int | None = Field(default=None, ge=1, le=365)
     followup_sla_days: dict[FollowupPriority, int] | None = None
     default_environment: Environment | None = None
-    risk: RiskSettings | None = None
-    correlation: CorrelationSettings | None = None
 
 
-@dataclass(frozen=True)
+def policy_file_model(data: Mapping[str, Any]) -> type[PolicyFile]:
+    """The model for the policy file ``data``: with the intelligence sections if it has one."""
+    if not any(name in data for name in INTELLIGENCE_SECTIONS):
+        return PolicyFile
+    from gatekeeper.policy.sections import PolicyFileWithSections
+
+    return PolicyFileWithSections
+
+
+@frozen
 class Policy:
     """The effective policy: every file merged, defaults filled in.
 
     ``locations`` gives ``file:line`` of each gate (for messages); ``sources``
-    the files read, in order.
+    the files read, in order. ``risk_section`` and ``correlation_section`` are
+    the policy's own ``risk:`` and ``correlation:`` (``None`` when not set);
+    :attr:`risk` and :attr:`correlation` are those or the documented defaults.
     """
 
     environments: Mapping[str, Environment]
     gates: Mapping[str, GateConfig]
     max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     followup_sla_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
-    risk: RiskSettings = DEFAULT_RISK
-    correlation: CorrelationSettings = DEFAULT_CORRELATION
+    risk_section: RiskSettings | None = None
+    correlation_section: CorrelationSettings | None = None
     sources: tuple[Path, ...] = ()
     locations: Mapping[str, str] = field(default_factory=dict)
     default_environment: Environment | None = None
+
+    @property
+    def risk(self) -> RiskSettings:
+        """The ``risk:`` section, or its defaults."""
+        if self.risk_section is not None:
+            return self.risk_section
+        from gatekeeper.intelligence.settings import DEFAULT_RISK
+
+        return DEFAULT_RISK
+
+    @property
+    def correlation(self) -> CorrelationSettings:
+        """The ``correlation:`` section, or its defaults."""
+        if self.correlation_section is not None:
+            return self.correlation_section
+        from gatekeeper.intelligence.settings import DEFAULT_CORRELATION
+
+        return DEFAULT_CORRELATION
 
     def is_strict(self, env: str) -> bool:
         """Whether ``env`` is strict; an unlisted one as ``default_environment`` says (else not)."""

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from gatekeeper.errors import ConfigError
 from gatekeeper.policy.loader import load_policy
+from gatekeeper.policy.paths import RBAC_FILES, rbac_file
 from gatekeeper.policy.waivers import WAIVER_FILES, read_waivers, waivers_file
-from gatekeeper.rbac import RBAC_FILES, rbac_file, read_rbac
+from gatekeeper.rbac import read_rbac
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,26 @@
 """Incident store backends behind one contract (:class:`IncidentStore`).
 
-Backends are imported lazily so the JSONL path never imports psycopg.
+Backends are imported lazily so the JSONL path never imports psycopg, and
+:class:`WriteBatch` and :class:`CompactResult` (:mod:`gatekeeper.store.writes`)
+on first use, so a read never defines them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.config import BACKENDS, Settings
 from gatekeeper.store.base import (
-    CompactResult,
     GateRead,
     IncidentFilter,
     IncidentStore,
     Problem,
     ServiceRecord,
-    WriteBatch,
 )
+
+if TYPE_CHECKING:
+    from gatekeeper.store.writes import CompactResult, WriteBatch
 
 __all__ = [
     "CompactResult",
@@ -28,6 +32,16 @@ __all__ = [
     "WriteBatch",
     "open_store",
 ]
+
+_WRITES = frozenset({"CompactResult", "WriteBatch"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WRITES:
+        from gatekeeper.store import writes
+
+        return getattr(writes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _open_jsonl(settings: Settings) -> IncidentStore:

@@ -28,19 +28,18 @@ from gatekeeper.errors import NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store.base import (
     Collectors,
-    CompactResult,
     GateRead,
     IncidentFilter,
     IncidentStore,
     Problem,
     ServiceRecord,
-    WriteBatch,
     collecting,
     incident_scopes,
 )
 from gatekeeper.store.journal import ReplayJournal
 from gatekeeper.store.jsonl import JsonlIncidentStore, report_to_stderr
 from gatekeeper.store.pg_connection import PostgresNoAnswer, PostgresTarget, PostgresUnreachable
+from gatekeeper.store.writes import CompactResult, WriteBatch
 
 T = TypeVar("T")
 

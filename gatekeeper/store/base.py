@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
-from gatekeeper.artifacts import ArtifactFile
+from gatekeeper._frozen import frozen
 from gatekeeper.followups import fold_followups
 from gatekeeper.models import Artifact, Event, FollowUp, Incident
-from gatekeeper.store.patch import IncidentPatch
+
+if TYPE_CHECKING:  # writes only: `check` never builds these
+    from gatekeeper.store.writes import CompactResult, WriteBatch
 
 
-@dataclass(frozen=True)
+@frozen
 class IncidentFilter:
     """Filters for :meth:`IncidentStore.list_incidents`; ``None`` means any.
 
@@ -52,66 +52,10 @@ def newest_first_key(incident: Incident) -> tuple[datetime, str]:
     return (incident.started_at, incident.id)
 
 
-class Note(BaseModel):
-    """An event appended only if it says something new about its incident.
-
-    ``event`` is appended unless the incident's last event of the same type
-    (by ``ts``, ``recorded_at``, ``id``) has the same ``meta[same]``. Each
-    backend looks and appends in one step, under the writer's lock (JSONL) or
-    in the write transaction with the incident's row locked (Postgres), so
-    writers noting the same thing at once add one event. The incident must
-    exist (else :class:`~gatekeeper.errors.NotFound`).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    event: Event
-    same: str
-
-    def is_new(self, last: Event | None) -> bool:
-        """Whether to append, given the incident's last event of the type (or ``None``)."""
-        if last is None:
-            return True
-        return bool(last.meta.get(self.same) != self.event.meta.get(self.same))
-
-
 def last_of_type(events: Iterable[Event], type: str) -> Event | None:
     """The last event of ``type``, in timeline order (``ts``, ``recorded_at``, ``id``)."""
     of_type = [e for e in events if e.type == type]
     return max(of_type, key=lambda e: (e.ts, e.recorded_at, e.id)) if of_type else None
-
-
-@dataclass(frozen=True)
-class WriteBatch:
-    """Records written together: all of them or none (one transaction / one lock).
-
-    ``new_incidents`` must not exist yet (else :class:`~gatekeeper.errors.Conflict`);
-    ``updated_incidents`` must exist (else :class:`~gatekeeper.errors.NotFound`).
-    ``patches`` are applied, in order, to the latest stored version of their
-    incident under the writer's lock (see :mod:`gatekeeper.store.patch`); the
-    incident must exist (else ``NotFound``; with ``upsert`` it is skipped).
-    Events and artifacts are appended; each of ``notes`` only if it is new
-    (see :class:`Note`). ``files`` are the bytes of ``artifacts``: staged
-    first, published (renamed into place) only if the batch commits.
-    """
-
-    new_incidents: tuple[Incident, ...] = ()
-    updated_incidents: tuple[Incident, ...] = ()
-    events: tuple[Event, ...] = ()
-    artifacts: tuple[Artifact, ...] = ()
-    patches: tuple[IncidentPatch, ...] = ()
-    files: tuple[ArtifactFile, ...] = ()
-    notes: tuple[Note, ...] = ()
-
-    def is_empty(self) -> bool:
-        return not (
-            self.new_incidents
-            or self.updated_incidents
-            or self.events
-            or self.artifacts
-            or self.patches
-            or self.notes
-        )
 
 
 def listed_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
@@ -176,7 +120,7 @@ def collecting(store: IncidentStore, into: list[Problem]) -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True)
+@frozen
 class ServiceRecord:
     """What the gate reads about one service in one environment.
 
@@ -244,7 +188,7 @@ def service_records(
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class Problem:
     """A damaged record found while reading: reported, skipped, never fatal."""
 
@@ -257,7 +201,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.what} ({self.reason})"
 
 
-@dataclass(frozen=True)
+@frozen
 class GateRead:
     """The gate's one read of the store, with what it needs to know to trust it.
 
@@ -274,12 +218,6 @@ class GateRead:
     skipped: tuple[Problem, ...] = ()
     degraded: bool = False
     degraded_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CompactResult:
-    lines_before: int
-    lines_after: int
 
 
 class IncidentStore(Protocol):

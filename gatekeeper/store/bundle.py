@@ -34,9 +34,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from gatekeeper.artifacts import MAX_ARTIFACT_BYTES, remove_stale_temp_files
 from gatekeeper.errors import InvalidInput, NotFound, StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
-from gatekeeper.store.base import IncidentStore, WriteBatch
+from gatekeeper.store.base import IncidentStore
 from gatekeeper.store.fileio import fsync_directory
 from gatekeeper.store.overrides import GateOverride, iter_overrides, write_overrides
+from gatekeeper.store.writes import WriteBatch
 from gatekeeper.timeutil import format_timestamp
 
 FORMAT = "gatekeeper-bundle"

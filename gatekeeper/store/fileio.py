@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from gatekeeper.errors import StoreUnavailable
@@ -96,6 +95,8 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     tmp: Path | None = None
     try:
         # mkstemp: O_CREAT|O_EXCL with an unpredictable name, so a planted link is never followed.
+        import tempfile  # writes only: keeps tempfile and shutil off the read path
+
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         tmp = Path(name)
         with os.fdopen(fd, "wb") as handle:

@@ -20,11 +20,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gatekeeper.errors import Conflict, GatekeeperError, InvalidInput, NotFound
 from gatekeeper.models import Artifact, Event, Incident, describe_validation_error
-from gatekeeper.store.base import Note, Problem, WriteBatch
+from gatekeeper.store.base import Problem
 from gatekeeper.store.fileio import append_lines, ensure_directory, fsync_directory
 from gatekeeper.store.locking import exclusive_lock
+from gatekeeper.store.notes import Note
 from gatekeeper.store.patch import IncidentPatch
 from gatekeeper.store.pg_connection import PostgresRefused, PostgresUnreachable
+from gatekeeper.store.writes import WriteBatch
 
 JOURNAL = "replay.jsonl"
 JOURNAL_LOCK = ".replay.lock"

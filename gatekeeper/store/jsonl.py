@@ -18,23 +18,20 @@ from __future__ import annotations
 import heapq
 import json
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.errors import Conflict, NotFound
 from gatekeeper.models import Artifact, Event, Incident, Record
-from gatekeeper.store import jsonl_batch, jsonl_index, jsonl_indexed, jsonl_maintenance, manifest
+from gatekeeper.store import jsonl_batch, manifest
 from gatekeeper.store.base import (
-    CompactResult,
     GateRead,
     IncidentFilter,
-    Note,
     Problem,
     ServiceRecord,
-    WriteBatch,
     last_of_type,
     latest_artifacts,
     listed_scopes,
@@ -48,11 +45,11 @@ from gatekeeper.store.fileio import (
     fsync_directory,
     remove_stray_temp_files,
 )
-from gatekeeper.store.jsonl_index import IndexMismatch
 from gatekeeper.store.jsonl_reader import (
     ARTIFACTS,
     EVENTS,
     INCIDENTS,
+    INDEX,
     JsonlReader,
     ProblemSink,
     event_damage_matters,
@@ -60,7 +57,11 @@ from gatekeeper.store.jsonl_reader import (
 )
 from gatekeeper.store.jsonl_scan import field_value, quoted
 from gatekeeper.store.locking import exclusive_lock
-from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
+
+if TYPE_CHECKING:  # writes and maintenance only: imported when used, never by `check`
+    from gatekeeper.store.notes import Note
+    from gatekeeper.store.patch import IncidentPatch
+    from gatekeeper.store.writes import CompactResult, WriteBatch
 
 LOCK = ".lock"
 
@@ -115,6 +116,8 @@ class JsonlIncidentStore:
                 ARTIFACTS: _encoded(artifacts),
                 INCIDENTS: _encoded(incidents),
             }
+            from gatekeeper.store import jsonl_index
+
             with jsonl_index.updating(self.directory):
                 jsonl_batch.append_batch(self.directory, payloads, batch.files)
             appended = {INCIDENTS: len(incidents), EVENTS: len(events), ARTIFACTS: len(artifacts)}
@@ -145,6 +148,8 @@ class JsonlIncidentStore:
         self, patches: Sequence[IncidentPatch], written: Sequence[Incident], *, upsert: bool
     ) -> tuple[list[Incident], list[Event]]:
         """``patches`` applied to the latest versions, read now, under the lock."""
+        from gatekeeper.store.patch import apply_patch, status_events
+
         latest = self._versions({p.incident_id for p in patches})
         latest.update({i.id: i for i in written})
         versions: list[Incident] = []
@@ -220,7 +225,7 @@ class JsonlIncidentStore:
         return latest
 
     def get_incident(self, incident_id: str) -> Incident:
-        found = self._indexed(jsonl_indexed.incident, incident_id)
+        found: Incident | None = self._indexed("incident", incident_id)
         if found is None:
             for incident in self._reader.records_holding(
                 INCIDENTS, Incident, [quoted(incident_id)]
@@ -231,20 +236,29 @@ class JsonlIncidentStore:
             raise NotFound("no such incident", where=incident_id)
         return found
 
-    def _indexed(self, query: Callable[..., T], *args: Any) -> T | None:
-        """``query`` answered through the sidecar index; ``None`` when it cannot be trusted."""
+    def _indexed(self, query: str, *args: Any) -> Any:
+        """``jsonl_indexed.<query>`` answered through the sidecar index; ``None`` when it
+        cannot be trusted.
+
+        The index modules (and sqlite3) are imported only when there is an index:
+        a fresh checkout (a CI run) never has one, and reads by the scan.
+        """
+        if not (self.directory / INDEX).is_file():
+            return None
         if jsonl_batch.pending(self.directory):
             return None  # a batch is in flight or was cut short: scan what is committed
+        from gatekeeper.store import jsonl_index, jsonl_indexed
+
         with jsonl_index.snapshot(self.directory) as snap:
             if snap is not None:
                 try:
-                    return query(snap, self._reader, *args)
-                except IndexMismatch:
+                    return getattr(jsonl_indexed, query)(snap, self._reader, *args)
+                except jsonl_index.IndexMismatch:
                     pass
         return None
 
     def list_incidents(self, query: IncidentFilter) -> list[Incident]:
-        indexed = self._indexed(jsonl_indexed.listed_incidents, query)
+        indexed: list[Incident] | None = self._indexed("listed_incidents", query)
         if indexed is not None:
             return indexed
 
@@ -262,7 +276,7 @@ class JsonlIncidentStore:
     def incident_scopes(self, queries: Sequence[IncidentFilter]) -> dict[str, set[str]]:
         """See :func:`~gatekeeper.store.base.incident_scopes`: from the index when it is
         current (no incident line is read), else from :meth:`list_incidents`."""
-        indexed = self._indexed(jsonl_indexed.listed_scopes, queries)
+        indexed: dict[str, set[str]] | None = self._indexed("listed_scopes", queries)
         if indexed is not None:
             return indexed
         return listed_scopes(self, queries)
@@ -334,7 +348,9 @@ class JsonlIncidentStore:
         self, env: str, services: Sequence[str], since: datetime
     ) -> dict[str, ServiceRecord]:
         wanted = set(services)
-        read = self._indexed(jsonl_indexed.gate_read, env, wanted, since)
+        read: tuple[dict[str, Incident], list[Event]] | None = self._indexed(
+            "gate_read", env, wanted, since
+        )
         relevant, events = read if read is not None else self._scanned_gate(env, wanted, since)
         artifacts = self._artifacts_of(relevant.keys()) if relevant else []
         return service_records(env, services, list(relevant.values()), events, artifacts)
@@ -418,21 +434,31 @@ class JsonlIncidentStore:
     # -- maintenance (gatekeeper.store.jsonl_maintenance) ------------------------
 
     def info(self) -> dict[str, Any]:
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.info(self, self._reader)
 
     def _count_lines(self, name: str) -> int:
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.count_lines(self._reader, name)
 
     def verify(self) -> list[Problem]:
         """Every damaged line, shrunk file and orphan record, without printing anything."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.verify(self.directory)
 
     def compact(self) -> CompactResult:
         """Keep the latest version of each incident; unparsable bytes go to ``.rejected``."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.compact(self, self._reader)
 
     def init(self, created: datetime) -> bool:
         """Mark the directory as a store (``store init``); ``True`` if it was not one yet."""
+        from gatekeeper.store import jsonl_maintenance
+
         return jsonl_maintenance.init(self, self._reader, created)
 
     def reindex(self) -> None:
@@ -441,6 +467,8 @@ class JsonlIncidentStore:
         Writes keep the index current; this is for a store last changed by hand
         or by another tool, so the next write does not pay for the rebuild.
         """
+        from gatekeeper.store import jsonl_maintenance
+
         jsonl_maintenance.reindex(self)
 
     def close(self) -> None:
@@ -464,6 +492,8 @@ class JsonlIncidentStore:
                 (INCIDENTS, "id"),
             ):
                 self._rewrite_without(name, key, present)
+            from gatekeeper.store import jsonl_index
+
             jsonl_index.rebuild(self.directory)
         return sorted(present)
 

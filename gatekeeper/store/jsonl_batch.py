@@ -37,19 +37,20 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gatekeeper.artifacts import ArtifactFile, check_folder, discard_files, publish_files
-from gatekeeper.artifacts import stage_files as stage_artifact_files
+from gatekeeper._frozen import frozen
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.store.fileio import fsync_directory, open_regular
+
+if TYPE_CHECKING:  # artifact files are handled only by writes and by a pending batch
+    from gatekeeper.artifacts import ArtifactFile
 
 INTENT = ".batch-intent.json"
 
 
-@dataclass(frozen=True)
+@frozen
 class Span:
     """What a batch appends to one file: bytes ``[start, end)`` with this sha256."""
 
@@ -58,7 +59,7 @@ class Span:
     sha256: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Intent:
     spans: dict[str, Span]
     files: tuple[ArtifactFile, ...]
@@ -86,6 +87,8 @@ def read_intent(directory: Path) -> Intent | None:
         raw = handle.read()
     if not raw:
         return None
+    from gatekeeper.artifacts import ArtifactFile
+
     try:
         data = json.loads(raw)
         spans = {
@@ -183,6 +186,8 @@ def recover(directory: Path) -> None:
         return
     intent = read_intent(directory)
     if intent is not None:
+        from gatekeeper.artifacts import discard_files, publish_files
+
         if _complete(directory, intent):
             publish_files(intent.files)
         else:
@@ -217,6 +222,9 @@ def append_batch(
     payloads = {name: data for name, data in payloads.items() if data}
     if not payloads and not files:
         return
+    from gatekeeper.artifacts import check_folder, discard_files, publish_files
+    from gatekeeper.artifacts import stage_files as stage_artifact_files
+
     for file in files:
         check_folder(file.folder)  # refused before anything is written
     fds: dict[str, int] = {}

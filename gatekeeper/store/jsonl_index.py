@@ -27,16 +27,17 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gatekeeper._frozen import frozen
 from gatekeeper.models import Event, Incident
+from gatekeeper.store import jsonl_reader
 from gatekeeper.store.jsonl_reader import EVENTS, INCIDENTS, parse_line
 from gatekeeper.store.jsonl_scan import LineFile, field_value, leading_value
 
-INDEX = ".index.sqlite3"
+INDEX = jsonl_reader.INDEX
 INDEXED = (INCIDENTS, EVENTS)
 # Bump when what is recorded, or what makes a line valid, changes: an index of
 # another version is rebuilt by the next write and ignored until then.
@@ -75,7 +76,7 @@ def boot_id() -> str:
         return ""
 
 
-@dataclass(frozen=True)
+@frozen
 class FileState:
     """What must not have changed for the index to describe a file.
 

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from gatekeeper.models import Artifact, Event, Incident
 from gatekeeper.store import jsonl_batch, jsonl_index, manifest
-from gatekeeper.store.base import CompactResult, Problem
+from gatekeeper.store.base import Problem
 from gatekeeper.store.fileio import atomic_write
 from gatekeeper.store.jsonl_reader import ARTIFACTS, EVENTS, INCIDENTS, JsonlReader
 from gatekeeper.store.overrides import LOG_FILE, GateOverride
+from gatekeeper.store.writes import CompactResult
 
 if TYPE_CHECKING:
     from gatekeeper.store.jsonl import JsonlIncidentStore

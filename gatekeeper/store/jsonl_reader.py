@@ -36,7 +36,6 @@ from gatekeeper.store.jsonl_scan import (
     prefilter,
     quoted,
 )
-from gatekeeper.store.overrides import LOG_FILE, GateOverride
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
@@ -44,14 +43,24 @@ ProblemSink = Callable[[Problem], None]
 INCIDENTS = "incidents.jsonl"
 EVENTS = "events.jsonl"
 ARTIFACTS = "artifacts.jsonl"
+INDEX = ".index.sqlite3"  # the sidecar index (gatekeeper.store.jsonl_index)
+OVERRIDES = "gate_overrides.jsonl"  # gatekeeper.store.overrides.LOG_FILE (a test holds them equal)
 TORN = "torn write: no newline at end"
 UNTERMINATED = "no newline at end (the record is served; the next write adds the newline)"
 MODELS: dict[str, type[Record]] = {
     INCIDENTS: Incident,
     EVENTS: Event,
     ARTIFACTS: Artifact,
-    LOG_FILE: GateOverride,
 }
+
+
+def model_of(name: str) -> type[Record] | None:
+    """The record model of the store file ``name`` (``None`` for a file of no records)."""
+    if name == OVERRIDES:  # the break-glass log: its model is built only when it is read
+        from gatekeeper.store.overrides import GateOverride
+
+        return GateOverride
+    return MODELS.get(name)
 
 
 class JsonlReader:
@@ -118,7 +127,7 @@ class JsonlReader:
             lines = LineFile(path, handle, None if bounds is None else bounds.get(name))
             yield lines
             if lines.tail_at is not None:
-                self._judge_tail(lines, lines.tail_at, handle.fileno(), MODELS.get(name))
+                self._judge_tail(lines, lines.tail_at, handle.fileno(), model_of(name))
 
     def _judge_tail(
         self, lines: LineFile, offset: int, fd: int, model: type[Record] | None

@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gatekeeper._frozen import frozen
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.store.base import Problem
 from gatekeeper.store.fileio import atomic_write
@@ -36,7 +37,7 @@ NOT_A_STORE = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Mark:
     """A file's high-water mark: its size and record count after the last acknowledged write."""
 
@@ -44,7 +45,7 @@ class Mark:
     records: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class Manifest:
     format_version: int
     created: str

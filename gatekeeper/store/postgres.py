@@ -27,17 +27,15 @@ from gatekeeper.models import Artifact, Event, Incident, Record, describe_valida
 from gatekeeper.store import pg_sql as q
 from gatekeeper.store.base import (
     Collectors,
-    CompactResult,
     GateRead,
     IncidentFilter,
-    Note,
     Problem,
     ServiceRecord,
-    WriteBatch,
     last_of_type,
     service_records,
 )
 from gatekeeper.store.migrations import LATEST_VERSION, applied_versions, schema_version
+from gatekeeper.store.notes import Note
 from gatekeeper.store.patch import IncidentPatch, apply_patch, status_events
 from gatekeeper.store.pg_connection import (
     Connection,
@@ -48,6 +46,7 @@ from gatekeeper.store.pg_connection import (
     snapshot,
     translate,
 )
+from gatekeeper.store.writes import CompactResult, WriteBatch
 
 R = TypeVar("R", bound=Record)
 ProblemSink = Callable[[Problem], None]

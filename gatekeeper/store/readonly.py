@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from gatekeeper.errors import Forbidden
-from gatekeeper.store.base import IncidentStore, WriteBatch
+from gatekeeper.store.base import IncidentStore
+from gatekeeper.store.writes import WriteBatch
 
 _WRITES = frozenset({"write", "compact", "delete_incidents", "reindex"})
 

@@ -224,3 +224,38 @@ def test_bench_action_knows_every_step_of_action_yml_and_refuses_what_it_does_no
     for step in unknown:
         with pytest.raises(action_bench.Unknown):
             action_bench.check(job, step)
+
+
+def test_the_read_path_prototype_reads_the_demo_store_like_the_models(tmp_path: Path) -> None:
+    """bench.readpath's generated Structs read the demo store's records as the models do."""
+    msgspec = pytest.importorskip("msgspec", reason="the bench extra (pip install .[bench])")
+    import importlib.util
+    import json
+    import sys
+
+    from bench import readpath
+    from bench.startup import DEMO
+    from gatekeeper import models
+
+    path = readpath.write_generated(tmp_path / "gatekeeper_structs.py")
+    spec = importlib.util.spec_from_file_location("gatekeeper_structs", path)
+    assert spec is not None and spec.loader is not None
+    generated = importlib.util.module_from_spec(spec)
+    sys.modules["gatekeeper_structs"] = generated
+    try:
+        spec.loader.exec_module(generated)
+        for name, model_name in readpath.FILES.items():
+            for line in (DEMO / name).read_bytes().splitlines():
+                ours = getattr(models, model_name).model_validate_json(line)
+                theirs = msgspec.json.decode(line, type=getattr(generated, model_name))
+                assert ours.model_dump() == msgspec.structs.asdict(theirs)
+        # pydantic's patterns (Rust regex) refuse a value with a final newline; so do the Structs
+        line = (DEMO / "events.jsonl").read_bytes().splitlines()[0]
+        record = json.loads(line)
+        bad = json.dumps({**record, "id": record["id"] + "\n"}).encode()
+        with pytest.raises(ValueError):
+            models.Event.model_validate_json(bad)
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.json.decode(bad, type=generated.Event)
+    finally:
+        del sys.modules["gatekeeper_structs"]

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.models import Artifact, Event, Incident
-from gatekeeper.store.base import WriteBatch
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.writes import WriteBatch
 from tests.conftest import NOW
 
 _counter = itertools.count()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.store.jsonl_index import INDEX
 from tests.conftest import CliRun
 from tests.gate import factories
 from tests.gate.conftest import REPO, CheckRun, PolicyWriter
@@ -111,8 +112,11 @@ def test_only_the_requested_writer_is_imported(fmt: str, loaded: bool, store_dir
 
 
 # What the console script's `check` must never import: the other commands, the
-# Postgres driver and the writers not asked for (above), and the packaging
-# metadata machinery pydantic's plugin discovery would pull in (~15-20 ms).
+# Postgres driver and the writers not asked for (above), the packaging
+# metadata machinery pydantic's plugin discovery would pull in (~15-20 ms),
+# and what only writes, maintenance, break-glass or the intelligence commands
+# use: each of these modules defines pydantic models or dataclasses, which cost
+# their build at every start (docs/performance.md, "Start-up as users run it").
 OFF_THE_CHECK_PATH = (
     "importlib.metadata",
     "email",
@@ -121,11 +125,37 @@ OFF_THE_CHECK_PATH = (
     "psycopg",
     "junit_xml",
     "asyncio",
+    "tempfile",  # atomic writes only (and with it shutil, bz2, lzma)
+    "shutil",
+    "traceback",  # GATEKEEPER_DEBUG only
     "gatekeeper.cli.incident",
     "gatekeeper.cli.store",
     "gatekeeper.cli.tool",
     "gatekeeper.cli.policy",
+    "gatekeeper.cli.intel",
+    "gatekeeper.incidents",
+    "gatekeeper.intelligence",  # the risk: and correlation: models (a policy without them)
+    "gatekeeper.policy.sections",
+    "gatekeeper.rbac",  # roles are read for an override only
+    "gatekeeper.engine.audit",
+    "gatekeeper.artifacts",
+    "gatekeeper.store.writes",
+    "gatekeeper.store.patch",
+    "gatekeeper.store.notes",
+    "gatekeeper.store.overrides",
+    "gatekeeper.store.jsonl_maintenance",
+    "gatekeeper.store.postgres",
+    "gatekeeper.ops",
+    "gatekeeper.tools",
+    "gatekeeper.server",
 )
+# `--version` and `--help` need neither the store nor the models.
+OFF_THE_VERSION_PATH = ("pydantic", "yaml", "gatekeeper.store", "gatekeeper.models")
+
+
+def _off(modules: set[str], off: tuple[str, ...]) -> set[str]:
+    loaded = {m for m in modules if m.split(".")[0] in off or m in off}
+    return loaded | {m for m in modules for name in off if m.startswith(name + ".")}
 
 
 def _entry_point(args: list[str], extra: str = "") -> subprocess.CompletedProcess[str]:
@@ -143,8 +173,16 @@ def _entry_point(args: list[str], extra: str = "") -> subprocess.CompletedProces
     )
 
 
-def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path) -> None:
+# Without the sidecar index (a fresh checkout: it is git-ignored) the store is
+# read by the scan, and the index modules and sqlite3 are not imported either.
+OFF_THE_SCAN_PATH = ("sqlite3", "gatekeeper.store.jsonl_index", "gatekeeper.store.jsonl_indexed")
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["with the index", "fresh checkout"])
+def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path, indexed: bool) -> None:
     factories.write(store_dir, [factories.incident()])
+    if not indexed:
+        (store_dir / INDEX).unlink()
     spy = (
         "import atexit\n"
         "atexit.register(lambda: print('MODULES', sorted(sys.modules), file=sys.stderr))\n"
@@ -155,11 +193,24 @@ def test_the_entry_point_keeps_modules_off_the_check_path(store_dir: Path) -> No
     line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))
     modules = set(ast.literal_eval(line.removeprefix("MODULES ")))
     assert "gatekeeper.engine.check" in modules  # the spy sees the real run
-    loaded = {
-        m for m in modules if m.split(".")[0] in OFF_THE_CHECK_PATH or m in OFF_THE_CHECK_PATH
-    }
-    loaded |= {m for m in modules for off in OFF_THE_CHECK_PATH if m.startswith(off + ".")}
-    assert not loaded
+    assert not _off(modules, OFF_THE_CHECK_PATH)
+    assert ("gatekeeper.store.jsonl_indexed" in modules) is indexed
+    if not indexed:
+        assert not _off(modules, OFF_THE_SCAN_PATH)
+
+
+def test_the_entry_point_keeps_the_store_and_the_models_off_version() -> None:
+    spy = (
+        "import atexit\n"
+        "atexit.register(lambda: print('MODULES', sorted(sys.modules), file=sys.stderr))\n"
+    )
+    result = _entry_point(["--version"], spy)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))
+    modules = set(ast.literal_eval(line.removeprefix("MODULES ")))
+    assert "gatekeeper.cli" in modules
+    modules.discard("pydantic.plugin._loader")  # the stand-in loader (gatekeeper._startup)
+    assert not _off(modules, OFF_THE_VERSION_PATH)
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.models import Artifact, Event, Incident
-from gatekeeper.store.base import IncidentStore, WriteBatch
+from gatekeeper.store.base import IncidentStore
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.writes import WriteBatch
 
 
 def at(text: str) -> datetime:

@@ -35,8 +35,9 @@ from gatekeeper.intelligence.settings import (
 )
 from gatekeeper.models import Event
 from gatekeeper.rbac import DEFAULT_RBAC
-from gatekeeper.store.base import IncidentStore, Note
+from gatekeeper.store.base import IncidentStore
 from gatekeeper.store.jsonl import JsonlIncidentStore
+from gatekeeper.store.notes import Note
 from gatekeeper.store.postgres import PostgresIncidentStore
 from gatekeeper.tools import handle
 from tests.conftest import CliRun, tree_digest

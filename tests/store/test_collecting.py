@@ -12,9 +12,10 @@ import pytest
 
 from gatekeeper.models import Incident
 from gatekeeper.store.auto import AutoIncidentStore
-from gatekeeper.store.base import IncidentStore, Problem, WriteBatch, collecting
+from gatekeeper.store.base import IncidentStore, Problem, collecting
 from gatekeeper.store.jsonl import JsonlIncidentStore
 from gatekeeper.store.postgres import PostgresIncidentStore
+from gatekeeper.store.writes import WriteBatch
 from tests.store.conftest import UNREACHABLE_URL, no_warning
 
 from . import factories as f

@@ -12,9 +12,10 @@ import pytest
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Incident
 from gatekeeper.store.auto import AutoIncidentStore
-from gatekeeper.store.base import IncidentFilter, WriteBatch
+from gatekeeper.store.base import IncidentFilter
 from gatekeeper.store.jsonl import JsonlIncidentStore, encode
 from gatekeeper.store.postgres import PostgresIncidentStore
+from gatekeeper.store.writes import WriteBatch
 from tests.store.conftest import UNREACHABLE_URL
 from tests.store.tcp_proxy import TcpProxy
 

@@ -100,3 +100,14 @@ def test_verify_names_a_postgres_row_the_model_refuses(
     problems = pg_store.verify()
     assert [p.path for p in problems] == [f"gate_overrides[{bad['id']}]"]
     assert [e.id for e in iter_overrides(pg_store, lambda _p: None)] == [good["id"]]
+
+
+def test_the_break_glass_log_has_one_name_and_its_model() -> None:
+    """The reader names the log itself (so a read never builds GateOverride); the names agree."""
+    from gatekeeper.engine import audit
+    from gatekeeper.store import jsonl_reader, overrides
+
+    assert jsonl_reader.OVERRIDES == overrides.LOG_FILE == audit.LOG_FILE
+    assert jsonl_reader.model_of(overrides.LOG_FILE) is overrides.GateOverride
+    assert jsonl_reader.model_of(jsonl_reader.EVENTS) is jsonl_reader.MODELS[jsonl_reader.EVENTS]
+    assert jsonl_reader.model_of("no-such-file.jsonl") is None

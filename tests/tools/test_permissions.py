@@ -98,7 +98,7 @@ def test_reads_need_no_write_permission(call: Call, seeded: Seeded, agent: str |
 
 def test_an_action_mis_declared_as_a_read_cannot_write(call: Call, seeded: Seeded) -> None:
     """``handle()`` enforces ``Action.writes``: a read action gets a store that refuses writes."""
-    from gatekeeper.store.base import WriteBatch
+    from gatekeeper.store.writes import WriteBatch
     from gatekeeper.tools.base import Action, Result, ToolContext
 
     tool = TOOLS["oncall_tool"]
