@@ -259,7 +259,8 @@ def torn_or(lines: LineFile, offset: int, reason: str) -> str:
 _PREFIX = b'{"id":"'
 # The id with its closing quote: a line whose id is not of the usual width never
 # matches a kept id this way, and is no version of anything (ids have one width).
-_QUOTED_ID_AT = slice(len(_PREFIX), len(_PREFIX) + len("inc_20260101_0000_abcdef") + 1)
+_QUOTED_ID_WIDTH = len("inc_20260101_0000_abcdef") + 1
+_QUOTED_ID_AT = slice(len(_PREFIX), len(_PREFIX) + _QUOTED_ID_WIDTH)
 
 
 def _block_candidates(
@@ -273,7 +274,8 @@ def _block_candidates(
     Python bytecode: the needles are searched with ``bytes.find`` and the ids
     sliced with a C-level ``map``. The lines left are those holding the needles
     and those whose id is kept so far or is the id of such a line (the only ids
-    that can be kept while the block is read). Any other block: every line.
+    that can be kept while the block is read), and those whose slice is not a
+    whole id with its closing quote (a line cut short). Any other block: every line.
     """
     rows = data.split(b"\n")
     rows.pop()  # after the last newline: a partial line or nothing
@@ -300,7 +302,10 @@ def _block_candidates(
     for group in groups[1:]:
         chosen = {i for i in chosen if any(needle in rows[i] for needle in group)}
     ids = list(map(getitem, rows, repeat(_QUOTED_ID_AT)))
-    wanted = {ids[i] for i in chosen}.union(key + b'"' for key in kept)
+    # A slice that is not a whole id and its closing quote (a line cut short, an id
+    # of another width) says nothing about the line: the per-line test judges it.
+    odd = {q for q in set(ids) if len(q) != _QUOTED_ID_WIDTH or q.find(b'"') != len(q) - 1}
+    wanted = {ids[i] for i in chosen}.union(key + b'"' for key in kept) | odd
     if wanted:
         for index in compress(range(count), map(wanted.__contains__, ids)):
             yield starts[index] + base, rows[index] + b"\n"

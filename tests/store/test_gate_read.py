@@ -261,3 +261,27 @@ def test_a_hand_written_followup_with_a_nested_incident_id_is_read(
 
     assert sorted(fu.followup_id for fu in read.records["checkout"].followups) == ["fu_8", "fu_9"]
     assert read.skipped == ()
+
+
+@pytest.mark.parametrize("cut", [7, 12, 31])
+@pytest.mark.parametrize("indexed", [True, False], ids=["index", "scan"])
+def test_an_incident_line_cut_short_after_a_kept_one_is_reported(
+    tmp_path: Path, indexed: bool, cut: int
+) -> None:
+    """``{"id":"`` and nothing more looks like a compact line to a block test; its id
+    cannot be read, so it may be a newer version of the kept incident: reported."""
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
+    kept = f.incident(severity="P0")
+    store.write(WriteBatch(new_incidents=(kept,)))
+    line = encode(kept)
+    with (tmp_path / "incidents.jsonl").open("ab") as handle:
+        handle.write(line[:cut] + b"\n")
+    if indexed:
+        store.reindex()
+    else:
+        (tmp_path / ".index.sqlite3").unlink(missing_ok=True)
+
+    read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
+
+    assert [i.id for i in read.records["checkout"].incidents] == [kept.id]
+    assert [(Path(p.path).name, p.line) for p in read.skipped] == [("incidents.jsonl", 2)]
