@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from itertools import accumulate, compress, repeat
 from operator import add, getitem
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import ValidationError
 
@@ -301,7 +301,7 @@ def _block_candidates(
             found = data.find(needle, starts[index + 1], end)
     for group in groups[1:]:
         chosen = {i for i in chosen if any(needle in rows[i] for needle in group)}
-    ids = list(map(getitem, rows, repeat(_QUOTED_ID_AT)))
+    ids = cast(list[bytes], list(map(getitem, rows, repeat(_QUOTED_ID_AT))))
     # A slice that is not a whole id and its closing quote (a line cut short, an id
     # of another width) says nothing about the line: the per-line test judges it.
     odd = {q for q in set(ids) if len(q) != _QUOTED_ID_WIDTH or q.find(b'"') != len(q) - 1}
