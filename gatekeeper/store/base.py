@@ -81,26 +81,30 @@ def incident_scopes(store: IncidentStore, queries: Sequence[IncidentFilter]) -> 
 
 
 class Collectors:
-    """A store's open :func:`collecting` blocks: each list gets what is met inside it."""
+    """A store's open :func:`collecting` blocks: each list gets what is met inside it, once."""
 
     def __init__(self) -> None:
-        self._open: list[list[Problem]] = []
+        self._open: list[tuple[list[Problem], set[Problem]]] = []
 
     def __iter__(self) -> Iterator[list[Problem]]:
-        return iter(list(self._open))
+        return iter([into for into, _seen in self._open])
 
     @contextmanager
     def block(self, into: list[Problem]) -> Iterator[None]:
-        self._open.append(into)
+        entry: tuple[list[Problem], set[Problem]] = (into, set())
+        self._open.append(entry)
         try:
             yield
         finally:  # by identity: two empty lists are equal
-            self._open = [c for c in self._open if c is not into]
+            self._open = [e for e in self._open if e is not entry]
 
     def add(self, problems: Iterable[Problem]) -> None:
         found = list(problems)
-        for into in self._open:
-            into.extend(found)
+        for into, seen in self._open:
+            for problem in found:
+                if problem not in seen:
+                    seen.add(problem)
+                    into.append(problem)
 
 
 @contextmanager

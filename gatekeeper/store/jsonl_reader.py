@@ -14,7 +14,7 @@ import json
 import os
 from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from itertools import accumulate, compress, repeat
 from operator import add, getitem
 from pathlib import Path
@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from gatekeeper.errors import StoreUnavailable
 from gatekeeper.models import Artifact, Event, Incident, Record, describe_validation_error
 from gatekeeper.store import jsonl_batch
-from gatekeeper.store.base import IncidentFilter, Problem
+from gatekeeper.store.base import Collectors, IncidentFilter, Problem
 from gatekeeper.store.fileio import open_regular, refuse_symlinked
 from gatekeeper.store.jsonl_scan import (
     ESCAPE,
@@ -73,24 +73,18 @@ class JsonlReader:
         self._reported: dict[tuple[str, int], Problem] = {}
         # The open ``collecting`` blocks: each gets every problem met inside it, once,
         # even one an earlier read of this store already reported.
-        self._collectors: list[tuple[list[Problem], set[tuple[str, int]]]] = []
+        self._collectors = Collectors()
         # Valid last lines without a newline: served, and listed by ``store verify``.
         self.unterminated: list[Problem] = []
         self._unterminated_at: set[tuple[str, int]] = set()
 
-    @contextmanager
-    def collecting(self, into: list[Problem]) -> Iterator[None]:
+    def collecting(self, into: list[Problem]) -> AbstractContextManager[None]:
         """Also append every problem met inside the block to ``into``.
 
         A damaged line already reported by an earlier read is appended too: what a
         query read through must travel with its answer, whatever was read first.
         """
-        collector: tuple[list[Problem], set[tuple[str, int]]] = (into, set())
-        self._collectors.append(collector)
-        try:
-            yield
-        finally:
-            self._collectors = [c for c in self._collectors if c is not collector]
+        return self._collectors.block(into)
 
     def _met(self, key: tuple[str, int], problem: Callable[[], Problem]) -> None:
         """Report the problem at ``key`` once, and to every open collector once."""
@@ -98,10 +92,7 @@ class JsonlReader:
         if known is None:
             known = self._reported[key] = problem()
             self._on_problem(known)
-        for into, seen in self._collectors:
-            if key not in seen:
-                seen.add(key)
-                into.append(known)
+        self._collectors.add([known])
 
     @contextmanager
     def scan(self, name: str) -> Iterator[LineFile | None]:
