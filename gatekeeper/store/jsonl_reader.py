@@ -30,11 +30,13 @@ from gatekeeper.store.fileio import open_regular, refuse_symlinked
 from gatekeeper.store.jsonl_scan import (
     ESCAPE,
     LineFile,
+    all_shaped,
     exact_id_width,
     incident_id_guess,
     leading_value,
     prefilter,
     quoted,
+    shaped,
 )
 
 R = TypeVar("R", bound=Record)
@@ -248,10 +250,11 @@ def torn_or(lines: LineFile, offset: int, reason: str) -> str:
 
 
 _PREFIX = b'{"id":"'
-# The id with its closing quote: a line whose id is not of the usual width never
-# matches a kept id this way, and is no version of anything (ids have one width).
-_QUOTED_ID_WIDTH = len("inc_20260101_0000_abcdef") + 1
-_QUOTED_ID_AT = slice(len(_PREFIX), len(_PREFIX) + _QUOTED_ID_WIDTH)
+# The line's start up to its id's closing quote: a line whose id is not of the usual
+# width never matches a kept id this way, and is no version of anything (ids have
+# one width).
+_HEAD = slice(0, len(_PREFIX) + len("inc_20260101_0000_abcdef") + 1)
+_HEAD_WIDTH = _HEAD.stop
 
 
 def _block_candidates(
@@ -259,25 +262,22 @@ def _block_candidates(
 ) -> Iterator[tuple[int, bytes]]:
     """The lines of one block (``data[:end]``, at ``base``) that the per-line test must see.
 
-    On a block of compact lines without a backslash, each holding ``"id"`` once,
-    a line the per-line test of :meth:`JsonlReader.latest_incidents` would pass
-    over (it fails the needles, and its id is not kept) is left out without
-    Python bytecode: the needles are searched with ``bytes.find`` and the ids
-    sliced with a C-level ``map``. The lines left are those holding the needles
-    and those whose id is kept so far or is the id of such a line (the only ids
-    that can be kept while the block is read), and those whose slice is not a
-    whole id with its closing quote (a line cut short). Any other block: every line.
+    On a block without a backslash, each line holding ``"id"`` once, a line the
+    per-line test of :meth:`JsonlReader.latest_incidents` would pass over (it
+    fails the needles, and its id is not kept) is left out without Python
+    bytecode: the needles are searched with ``bytes.find``, and each line's
+    head (``{"id":"``, the id and its quote) is sliced with a C-level ``map``.
+    The lines left are those holding the needles, those whose id is kept so far
+    or is the id of such a line (the only ids that can be kept while the block
+    is read), and those whose head is not ``{"id":"``, a whole id and its
+    closing quote (other spacing, a line cut short): the per-line test judges
+    those. Any other block: every line.
     """
     rows = data.split(b"\n")
     rows.pop()  # after the last newline: a partial line or nothing
     count = len(rows)
     sums = list(accumulate(map(len, rows), initial=0))
-    regular = (
-        data.find(b"\\", 0, end) == -1
-        and data.count(b'"id"', 0, end) == count
-        and data.startswith(_PREFIX)
-        and data.count(b"\n" + _PREFIX, 0, end) == count - 1
-    )
+    regular = data.find(b"\\", 0, end) == -1 and data.count(b'"id"', 0, end) == count
     if not regular or not groups:
         for index, row in enumerate(rows):
             yield base + sums[index] + index, row + b"\n"
@@ -292,13 +292,13 @@ def _block_candidates(
             found = data.find(needle, starts[index + 1], end)
     for group in groups[1:]:
         chosen = {i for i in chosen if any(needle in rows[i] for needle in group)}
-    ids = cast(list[bytes], list(map(getitem, rows, repeat(_QUOTED_ID_AT))))
-    # A slice that is not a whole id and its closing quote (a line cut short, an id
-    # of another width) says nothing about the line: the per-line test judges it.
-    odd = {q for q in set(ids) if len(q) != _QUOTED_ID_WIDTH or q.find(b'"') != len(q) - 1}
-    wanted = {ids[i] for i in chosen}.union(key + b'"' for key in kept) | odd
+    heads = cast(list[bytes], list(map(getitem, rows, repeat(_HEAD))))
+    odd: set[bytes] = set()
+    if not all_shaped(b"".join(heads), count, _PREFIX, _HEAD_WIDTH):
+        odd = {head for head in set(heads) if not shaped(head, _PREFIX, _HEAD_WIDTH)}
+    wanted = {heads[i] for i in chosen}.union(_PREFIX + key + b'"' for key in kept) | odd
     if wanted:
-        for index in compress(range(count), map(wanted.__contains__, ids)):
+        for index in compress(range(count), map(wanted.__contains__, heads)):
             yield starts[index] + base, rows[index] + b"\n"
 
 

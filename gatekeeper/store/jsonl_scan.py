@@ -75,22 +75,30 @@ class LineFile:
         """``(offset, data, end)``: ``data[:end]`` is whole lines starting at ``offset``.
 
         ``split``: the caller splits each block into lines, so blocks are smaller.
-        An unterminated final line comes last, as a block of its own with a newline added.
+        Bytes after ``end`` (the start of a line the block cut) are read again
+        with the next block, so a block is never copied to join it with the
+        last one's rest; only a line longer than a block is gathered piece by
+        piece. An unterminated final line comes last, as a block of its own
+        with a newline added.
         """
         size = SPLIT_BLOCK if split else BLOCK
         self._handle.seek(start)
-        offset, rest = start, b""
+        offset, gathered = start, b""
         self.end = start
-        while block := self._handle.read(self._block_size(offset + len(rest), size)):
-            data = rest + block if rest else block
-            end = data.rfind(b"\n") + 1
-            if end:
-                yield offset, data, end
-            offset, rest = offset + end, data[end:]
+        while block := self._handle.read(self._block_size(offset + len(gathered), size)):
+            data = gathered + block if gathered else block
+            end = data.rfind(b"\n", len(gathered)) + 1
+            if not end:  # no line ends in this block: keep gathering the long one
+                gathered = data
+                continue
+            yield offset, data, end
+            offset, gathered = offset + end, b""
             self.end = offset
-        if rest:
+            if end != len(data):
+                self._handle.seek(offset)
+        if gathered:
             self.tail_at = offset
-            yield offset, rest + b"\n", len(rest) + 1
+            yield offset, gathered + b"\n", len(gathered) + 1
 
     def _block_size(self, position: int, size: int = 0) -> int:
         size = size or BLOCK
@@ -124,12 +132,13 @@ class LineFile:
         closed = {value + b'"' for value in wanted}
         widths = sorted({len(value) for value in closed})
         for base, data, end in self.blocks(start, split=True):
-            block = data if end == len(data) else data[:end]
-            spans = _regular_spans(block, key, closed, widths)
+            rows = data.split(b"\n")
+            rows.pop()  # after the last newline (at ``end``): the start of a cut line, or nothing
+            spans = _regular_spans(data, end, rows, key, closed)
             if spans is None:
-                spans = _irregular_spans(block, key, closed, widths)
+                spans = _irregular_spans(data, end, rows, key, closed, widths)
             for first, stop in spans:
-                yield base + first, block[first:stop]
+                yield base + first, data[first:stop]
 
     def line_number(self, offset: int) -> int:
         """The 1-based number of the line that starts at ``offset``."""
@@ -148,70 +157,79 @@ class LineFile:
 
 
 def _regular_spans(
-    block: bytes, key: bytes, closed: Collection[bytes], widths: Sequence[int]
+    data: bytes, end: int, rows: list[bytes], key: bytes, closed: Collection[bytes]
 ) -> list[tuple[int, int]] | None:
-    """``(start, stop)`` of the lines of ``block`` :meth:`LineFile.keyed` yields, or ``None``.
+    """``(start, stop)`` of the lines ``rows`` of ``data[:end]`` that :meth:`LineFile.keyed` yields.
 
     ``None`` unless the block is regular: no backslash, and every line holds
     ``key:"`` at the offset where the first line holds it, followed by a value
-    of one width and its closing quote (one slice per line, then a test per
-    *distinct* slice), and ``key`` occurs once in each such line (one count of
-    the block, less the lines tested), so none holds it in another form too.
-    Lines whose slice is not of that shape, or names a wanted value, are tested
-    one by one (:func:`field_value`).
+    of one width and its closing quote, and ``key`` occurs once in each line
+    (one count over the block), so none holds it in another form too. The
+    shape is checked on all the lines' slices at once (one join, a few strided
+    slices and counts), so a line costs two slices in C and no bytecode; only
+    the lines whose slice names a wanted value are returned.
     """
     marker = key + b':"'
-    rows = block.split(b"\n")
-    rows.pop()  # after the last newline: nothing
     count = len(rows)
     at = rows[0].find(marker) if rows else -1
-    if at == -1 or block.find(b"\\") != -1:
+    if at == -1 or data.find(b"\\", 0, end) != -1:
         return None
     first = at + len(marker)
     width = rows[0].find(b'"', first) + 1 - first  # the first line's value and its quote
-    if width <= 0:
+    if width <= 1:
         return None
-    heads = cast(list[bytes], list(map(getitem, rows, repeat(slice(at, first + width)))))
-    odd = {
-        head
-        for head in set(heads)
-        if head[len(marker) :] in closed
-        or not head.startswith(marker)
-        or head.find(b'"', len(marker)) != len(head) - 1
-        or b"\n" in head
-    }
-    tested = list(compress(range(count), map(odd.__contains__, heads))) if odd else []
-    # Each line of the regular shape holds ``key`` at least once; exactly once when
-    # the block holds no more than those lines and the tested ones account for.
-    keys = block.count(key) - sum(rows[index].count(key) for index in tested)
-    if keys != count - len(tested):
+    span = len(marker) + width
+    heads = cast(list[bytes], list(map(getitem, rows, repeat(slice(at, at + span)))))
+    if not all_shaped(b"".join(heads), count, marker, span) or data.count(key, 0, end) != count:
         return None
-    chosen: list[int] = []
-    for index in tested:
-        value = field_value(rows[index], key)
-        if value is None or value + b'"' in closed:
-            chosen.append(index)
-    if not chosen:
+    wanted = {marker + value for value in closed if len(value) == width}
+    if not wanted or wanted.isdisjoint(heads):
         return []
     sums = list(accumulate(map(len, rows), initial=0))
+    chosen = compress(range(count), map(wanted.__contains__, heads))
     return [(sums[i] + i, sums[i + 1] + i + 1) for i in chosen]
 
 
+def shaped(head: bytes, prefix: bytes, width: int) -> bool:
+    """Whether ``head`` is ``width`` bytes: ``prefix``, a value without a quote, then ``"``."""
+    return (
+        len(head) == width and head.startswith(prefix) and head.find(b'"', len(prefix)) == width - 1
+    )
+
+
+def all_shaped(joined: bytes, count: int, prefix: bytes, width: int) -> bool:
+    """:func:`shaped` of each of the ``count`` heads that ``joined`` holds, checked at once.
+
+    In C, whatever ``count``: the length, one count of quotes (the prefix's and
+    the closing one in each head, so no value holds one), one strided slice for
+    the closing quotes and one per byte of the prefix.
+    """
+    return (
+        len(joined) == count * width
+        and joined.count(b'"') == count * (prefix.count(b'"') + 1)
+        and joined[width - 1 :: width] == b'"' * count
+        and all(joined[i::width] == bytes([byte]) * count for i, byte in enumerate(prefix))
+    )
+
+
 def _irregular_spans(
-    block: bytes, key: bytes, closed: Collection[bytes], widths: Sequence[int]
+    data: bytes,
+    end: int,
+    rows: list[bytes],
+    key: bytes,
+    closed: Collection[bytes],
+    widths: Sequence[int],
 ) -> list[tuple[int, int]]:
     """What :func:`_regular_spans` gives, for any block: one test per line, still in C."""
     marker = key + b':"'
-    rows = block.split(b"\n")
-    rows.pop()  # after the last newline: nothing
     count = len(rows)
     sums = list(accumulate(map(len, rows), initial=0))
     found = list(map(bytes.find, rows, repeat(marker)))
     # Unclear: no ``key:"``, or ``key`` more than once in any form, or a backslash.
     chosen = set(compress(range(count), map((-1).__eq__, found)))
     chosen.update(compress(range(count), map((1).__ne__, map(bytes.count, rows, repeat(key)))))
-    if block.find(b"\\") != -1:
-        chosen.update(_rows_holding(block, len(block), b"\\", sums))
+    if data.find(b"\\", 0, end) != -1:
+        chosen.update(_rows_holding(data, end, b"\\", sums))
     starts = list(map(add, found, repeat(len(marker))))
     # A value with no closing quote is unclear (a line cut inside it).
     ends = list(map(bytes.find, rows, repeat(b'"'), starts))

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from gatekeeper.errors import StoreUnavailable
-from gatekeeper.models import Incident
+from gatekeeper.models import Event, Incident
 from gatekeeper.store.auto import AutoIncidentStore
 from gatekeeper.store.base import IncidentFilter
 from gatekeeper.store.jsonl import JsonlIncidentStore, encode
@@ -260,6 +260,58 @@ def test_a_hand_written_followup_with_a_nested_incident_id_is_read(
     read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
 
     assert sorted(fu.followup_id for fu in read.records["checkout"].followups) == ["fu_8", "fu_9"]
+    assert read.skipped == ()
+
+
+def _reordered(record: Incident | Event, first: str, width: int) -> bytes:
+    """``record``'s compact line with ``first`` (a string field ``width`` long) moved up.
+
+    The bytes where a compact line holds its id then look like one: the same
+    width, the same quotes. A block test that checked only that shape, not the
+    key before it, would read that slice as the line's id.
+    """
+    data = record.to_json_dict()
+    assert len(data[first]) == width
+    keys = [first] if first == "title" else ["id", first]
+    order = {**{key: data[key] for key in keys}, **data}
+    return json.dumps(order, separators=(",", ":")).encode() + b"\n"
+
+
+def test_a_followup_whose_id_slot_holds_another_field_is_read(tmp_path: Path) -> None:
+    """``{"id":"evt_…","message":"<28 bytes>",…,"incident_id":"<kept>"}``: at the
+    offset where its neighbours hold ``"incident_id":"…"``, a slice of the same
+    shape holds the message. Reading it as an id would leave out an overdue
+    follow-up of the gate's incident: a pass where it must block."""
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
+    kept, other = f.incident(severity="P0"), f.incident(service="search")
+    store.write(WriteBatch(new_incidents=(kept, other), events=(f.event(other),)))
+    due = f.followup(kept, "fu_7", title="t", owner="o", due="2026-03-05", status="open")
+    line = _reordered(due.model_copy(update={"message": "m" * 28}), "message", 28)
+    with (tmp_path / "events.jsonl").open("ab") as handle:
+        handle.write(encode(f.event(other)) + line + encode(f.event(other)))
+    (tmp_path / ".index.sqlite3").unlink()
+
+    read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
+
+    assert [fu.followup_id for fu in read.records["checkout"].followups] == ["fu_7"]
+    assert read.skipped == ()
+
+
+def test_a_later_version_whose_id_slot_holds_its_title_supersedes(tmp_path: Path) -> None:
+    """A version written title first (``{"title":"<21 bytes>",…}``) holds, where a
+    compact line's id is, a slice shaped like one. Read as an id, it would hide
+    this later version of the kept incident, which moved it out of the gate's env."""
+    store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
+    kept = f.incident(severity="P0", title="t" * 21)
+    store.write(WriteBatch(new_incidents=(kept, f.incident(service="search"))))
+    moved = f.changed(kept, env="staging")
+    with (tmp_path / "incidents.jsonl").open("ab") as handle:
+        handle.write(_reordered(moved, "title", 21))
+    (tmp_path / ".index.sqlite3").unlink()
+
+    read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
+
+    assert list(read.records["checkout"].incidents) == []
     assert read.skipped == ()
 
 

@@ -75,3 +75,25 @@ def test_keyed_skips_compact_lines_of_other_values(tmp_path: Path) -> None:
     got = _read(path, {IDS[1]})
     assert [line for _offset, line in got] == [lines[1], lines[3], lines[5]]
     assert [offset for offset, _line in got] == [sum(map(len, lines[:i])) for i in (1, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        # The slice where the block's other lines hold their 24-character id ends
+        # in a quote, but holds two values: this line's is "x".
+        b'{"id":"e1","incident_id":"x","a":"ffffffffffffffff","type":"note"}',
+        # The slice holds the marker's quotes and one more, not at its end.
+        b'{"id":"e1","incident_id":"x"' + b" " * 23 + b',"type":"note"}',
+    ],
+    ids=["value then another string", "value then spaces"],
+)
+def test_keyed_reads_a_line_shaped_like_its_neighbours_only_as_wide(
+    tmp_path: Path, odd: bytes
+) -> None:
+    """A block of compact lines is judged by one slice per line; a line whose slice has
+    the neighbours' width but not their shape names a value of another width."""
+    path = tmp_path / "events.jsonl"
+    regular = SHAPES[0] % IDS[0] + b"\n"
+    path.write_bytes(regular + odd + b"\n" + regular)
+    assert [line for _offset, line in _read(path, {b"x"})] == [odd + b"\n"]
