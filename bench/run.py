@@ -6,8 +6,9 @@
 
 Every figure is reported next to baselines measured in the same run, because
 these machines are noisy: ``python -c "import pydantic, yaml, click"`` (the
-import floor of our stack) and a full ``orjson`` parse of the same JSONL files
-(what "read everything" costs). Every scenario and baseline runs once per round,
+import floor of our stack), a full ``orjson`` parse of the same JSONL files
+(what "read everything" costs) and a read of their every byte with nothing
+parsed (the least an exact read without the index can do). Every scenario and baseline runs once per round,
 in an order shuffled anew each round (``--seed``), and each ratio is the median
 of the per-round ratios, so a machine that slows down mid-run moves both sides
 of a ratio alike. Peak RSS is per process (``wait4``). Stores are
@@ -15,6 +16,8 @@ generated once under ``bench/data`` (git-ignored) and loaded once into their own
 Postgres schema (``bench_<size>``). ``jsonl-scan`` is the same JSONL files
 without the sidecar index (hard links in ``bench/data/<size>-scan``): the cost
 of the byte-prefilter scan that readers fall back to when the index is stale.
+The gate runs from this checkout as ``python -m gatekeeper`` (the console
+script's start and exit), with bytecode writing allowed.
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ ORJSON_PARSE = (
     "    with open(name, 'rb') as f:\n"
     "        for line in f: orjson.loads(line)\n"
 )
+# The least an exact read without the index does: every byte of every file, once, in
+# C, with nothing parsed (1 MiB blocks, their newlines counted).
+READ_EVERY_BYTE = (
+    "import sys\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, 'rb', buffering=0) as f:\n"
+    "        while block := f.read(1 << 20): block.count(b'\\n')\n"
+)
+# Measured processes may write bytecode, as a user's install has it compiled (this
+# workplace sets PYTHONDONTWRITEBYTECODE, which would recompile every run).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -81,7 +95,9 @@ def run_process(argv: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, i
     that blocks is a valid answer).
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO, env=ENV
+    )
     assert proc.stderr is not None
     err = proc.stderr.read().decode()  # read before waiting: a full pipe would block it
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -191,6 +207,7 @@ def size_jobs(size: str, args: argparse.Namespace) -> tuple[str, list[tuple[str,
     files = [str(directory / n) for n in FILES if (directory / n).exists()]
     parse = f"baseline: orjson parse of every line {size}"
     jobs = [(parse, [PY, "-c", ORJSON_PARSE, *files])]
+    jobs.append((f"baseline: read every byte {size}", [PY, "-c", READ_EVERY_BYTE, *files]))
     for backend in args.backends:
         options = store_options(backend, directory, args.database_url, size)
         for name, command in commands(size):
