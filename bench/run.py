@@ -8,15 +8,16 @@ Every figure is reported next to baselines measured in the same run, because
 these machines are noisy: ``python -c "import pydantic, yaml, click"`` (the
 import floor of our stack), a full ``orjson`` parse of the same JSONL files
 (what "read everything" costs) and a read of their every byte with nothing
-parsed (the least an exact read without the index can do). Every scenario and baseline runs once per round,
-in an order shuffled anew each round (``--seed``), and each ratio is the median
-of the per-round ratios, so a machine that slows down mid-run moves both sides
-of a ratio alike. Peak RSS is per process (``wait4``). Stores are
-generated once under ``bench/data`` (git-ignored) and loaded once into their own
-Postgres schema (``bench_<size>``). ``jsonl-scan`` is the same JSONL files
-without the sidecar index (hard links in ``bench/data/<size>-scan``): the cost
-of the byte-prefilter scan that readers fall back to when the index is stale.
-The gate runs from this checkout as ``python -m gatekeeper`` (the console
+parsed (the least an exact read without the index can do). Every scenario and
+baseline runs once per round, in an order shuffled anew each round
+(``--seed``), and each ratio is the median of the per-round ratios, so a
+machine that slows down mid-run moves both sides of a ratio alike. Peak RSS
+is per process (``wait4``). Stores are generated once under ``bench/data``
+(git-ignored) and loaded once into their own Postgres schema
+(``bench_<size>``). ``jsonl-scan`` is the same JSONL files without the sidecar
+index (hard links in ``bench/data/<size>-scan``): the cost of the
+byte-prefilter scan that readers fall back to when the index is stale. The
+gate runs from this checkout as ``python -m gatekeeper`` (the console
 script's start and exit), with bytecode writing allowed.
 """
 
