@@ -77,28 +77,33 @@ class LineFile:
         ``split``: the caller splits each block into lines, so blocks are smaller.
         Bytes after ``end`` (the start of a line the block cut) are read again
         with the next block, so a block is never copied to join it with the
-        last one's rest; only a line longer than a block is gathered piece by
-        piece. An unterminated final line comes last, as a block of its own
-        with a newline added.
+        last one's rest; a line longer than a block is gathered piece by piece
+        and joined once. An unterminated final line comes last, as a block of
+        its own with a newline added.
         """
         size = SPLIT_BLOCK if split else BLOCK
         self._handle.seek(start)
-        offset, gathered = start, b""
-        self.end = start
-        while block := self._handle.read(self._block_size(offset + len(gathered), size)):
-            data = gathered + block if gathered else block
-            end = data.rfind(b"\n", len(gathered)) + 1
-            if not end:  # no line ends in this block: keep gathering the long one
-                gathered = data
+        offset = self.end = start
+        pieces: list[bytes] = []  # a line longer than a block, so far
+        gathered = 0
+        while block := self._handle.read(self._block_size(offset + gathered, size)):
+            cut = block.rfind(b"\n") + 1
+            if not cut:  # no line ends in this block: keep gathering the long one
+                pieces.append(block)
+                gathered += len(block)
                 continue
+            data = b"".join((*pieces, block)) if pieces else block  # once per long line
+            end = gathered + cut
+            pieces, gathered = [], 0
             yield offset, data, end
-            offset, gathered = offset + end, b""
+            offset += end
             self.end = offset
             if end != len(data):
                 self._handle.seek(offset)
-        if gathered:
+        if pieces:
+            rest = b"".join(pieces)
             self.tail_at = offset
-            yield offset, gathered + b"\n", len(gathered) + 1
+            yield offset, rest + b"\n", len(rest) + 1
 
     def _block_size(self, position: int, size: int = 0) -> int:
         size = size or BLOCK
