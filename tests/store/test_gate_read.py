@@ -263,16 +263,15 @@ def test_a_hand_written_followup_with_a_nested_incident_id_is_read(
     assert read.skipped == ()
 
 
-def _reordered(record: Incident | Event, first: str, width: int) -> bytes:
-    """``record``'s compact line with ``first`` (a string field ``width`` long) moved up.
+def _keys_first(record: Incident | Event, *keys: str) -> bytes:
+    """``record``'s compact line with ``keys`` moved to the front, in that order.
 
-    The bytes where a compact line holds its id then look like one: the same
-    width, the same quotes. A block test that checked only that shape, not the
-    key before it, would read that slice as the line's id.
+    With a string of the right width among them, the bytes where a compact line
+    holds its id then look like one: the same width, the same quotes. A block
+    test that checked only that shape, not the key before it, would read that
+    slice as the line's id.
     """
     data = record.to_json_dict()
-    assert len(data[first]) == width
-    keys = [first] if first == "title" else ["id", first]
     order = {**{key: data[key] for key in keys}, **data}
     return json.dumps(order, separators=(",", ":")).encode() + b"\n"
 
@@ -286,7 +285,8 @@ def test_a_followup_whose_id_slot_holds_another_field_is_read(tmp_path: Path) ->
     kept, other = f.incident(severity="P0"), f.incident(service="search")
     store.write(WriteBatch(new_incidents=(kept, other), events=(f.event(other),)))
     due = f.followup(kept, "fu_7", title="t", owner="o", due="2026-03-05", status="open")
-    line = _reordered(due.model_copy(update={"message": "m" * 28}), "message", 28)
+    line = _keys_first(due.model_copy(update={"message": "m" * 28}), "id", "message")
+    assert line.index(b'"message"') == encode(due).index(b'"incident_id"')  # the id slot
     with (tmp_path / "events.jsonl").open("ab") as handle:
         handle.write(encode(f.event(other)) + line + encode(f.event(other)))
     (tmp_path / ".index.sqlite3").unlink()
@@ -302,11 +302,11 @@ def test_a_later_version_whose_id_slot_holds_its_title_supersedes(tmp_path: Path
     compact line's id is, a slice shaped like one. Read as an id, it would hide
     this later version of the kept incident, which moved it out of the gate's env."""
     store = JsonlIncidentStore(tmp_path, on_problem=lambda _p: None)
-    kept = f.incident(severity="P0", title="t" * 21)
+    kept = f.incident(severity="P0", title="t" * 21)  # '{"title":"' + 21 = '{"id":"' + 24
     store.write(WriteBatch(new_incidents=(kept, f.incident(service="search"))))
     moved = f.changed(kept, env="staging")
     with (tmp_path / "incidents.jsonl").open("ab") as handle:
-        handle.write(_reordered(moved, "title", 21))
+        handle.write(_keys_first(moved, "title"))
     (tmp_path / ".index.sqlite3").unlink()
 
     read = store.gate_read("prod", ["checkout"], f.T0 - timedelta(days=1))
